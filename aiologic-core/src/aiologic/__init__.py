@@ -1,0 +1,19 @@
+"""aiologic: synchronization and communication primitives shared by threads,
+greenlets and async tasks of any library, in one thread or many."""
+
+from . import lowlevel, meta
+from ._event import Event
+from ._lock import Lock
+from ._semaphore import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore, Semaphore
+from ._version import __version__, __version_tuple__
+
+__all__ = (
+    "BinarySemaphore",
+    "BoundedBinarySemaphore",
+    "BoundedSemaphore",
+    "Event",
+    "Lock",
+    "Semaphore",
+)
+
+meta.export(globals())

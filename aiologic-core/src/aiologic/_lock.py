@@ -1,0 +1,247 @@
+"""`Lock`: a mutex owned by a task (API.md 6)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple
+
+from .lowlevel import _libraries
+from .lowlevel._checkpoints import async_override, green_override
+from .lowlevel._events import _AsyncEvent, _GreenEvent
+from .lowlevel._libraries import Library, async_library, green_library, green_task_ident
+from .lowlevel._validation import check_timeout
+from ._tokens import TokenQueue
+from ._waitqueue import count_waiters
+
+__all__ = ("Lock",)
+
+_ALREADY_HOLDING = "the current task is already holding this lock"
+_NOT_HOLDING = "the current task is not holding this lock"
+_UNLOCKED = "release unlocked lock"
+
+
+class Lock(TokenQueue):
+    """A lock owned by the task that acquired it: a thread or greenlet
+    (green side), an asyncio, trio or curio task (async side).
+
+    Waiters are served first-in, first-out, and a release hands the lock to
+    the oldest waiter directly.
+    """
+
+    __slots__ = ("__weakref__", "_tokens", "_waiters", "_owner", "_pending")
+
+    def __new__(cls) -> Lock:
+        self = object.__new__(cls)
+        self._tokens = [None]
+        self._waiters = []
+        self._owner: Optional[Tuple[str, int]] = None
+        # The waiter event of a hand-off in progress. While it is set, `_owner`
+        # names that waiter even if it is giving up at this very moment; a
+        # task that reads its own identifier in `_owner` checks this event to
+        # tell a real ownership from such a passing one (see `_owns`).
+        self._pending: Any = None
+        return self
+
+    def __reduce__(self) -> Any:
+        return (type(self), ())
+
+    def __copy__(self) -> Lock:
+        return type(self)()
+
+    def __repr__(self) -> str:
+        cls = type(self)
+        name = f"{cls.__module__}.{cls.__qualname__}"
+        if self._tokens:
+            return f"<{name}() at {id(self):#x} [unlocked]>"
+        return f"<{name}() at {id(self):#x} [locked, waiting={self.waiting}]>"
+
+    def __bool__(self) -> bool:
+        return not self._tokens
+
+    def locked(self) -> bool:
+        """Whether any task holds the lock."""
+        return not self._tokens
+
+    @property
+    def owner(self) -> Optional[Tuple[str, int]]:
+        """The identifier of the owning task, or None while unlocked."""
+        return self._owner
+
+    @property
+    def waiting(self) -> int:
+        """The number of tasks waiting to acquire the lock."""
+        return count_waiters(self._waiters)
+
+    # -- hand-off hooks (see `_tokens`) ----------------------------------------
+
+    def _granting(self, event: Any, ident: Any) -> None:
+        self._pending = event
+        self._owner = ident
+
+    def _granted(self) -> None:
+        self._pending = None
+
+    def _returning(self) -> None:
+        self._pending = None
+        self._owner = None
+
+    def _owns(self, ident: Tuple[str, int]) -> bool:
+        if self._owner != ident:
+            return False
+        pending = self._pending
+        return pending is None or not pending.cancelled()
+
+    def _release(self) -> None:
+        self._owner = None
+        self._give_back()
+
+    # -- green side ------------------------------------------------------------
+
+    def green_acquire(self, *, blocking: bool = True, timeout: Optional[float] = None) -> bool:
+        """Acquire the lock for the current thread or greenlet; True on
+        success, False if not acquired (``blocking=False`` or timeout)."""
+        if timeout is not None:
+            timeout = check_timeout(timeout)
+        ident = green_task_ident()
+        if self._owner == ident and self._owns(ident):
+            raise RuntimeError(_ALREADY_HOLDING)
+        checkpoints = green_override.get()
+        if checkpoints is None and _libraries.any_green_checkpoints:
+            checkpoints = green_library().checkpoints
+        if checkpoints and blocking:
+            return self._green_acquire_checkpointed(ident, timeout)
+        try:
+            self._tokens.pop()
+        except IndexError:
+            if not blocking or timeout == 0:
+                return False
+            return self._green_wait(ident, timeout)
+        self._owner = ident
+        return True
+
+    def _green_acquire_checkpointed(self, ident: Any, timeout: Optional[float]) -> bool:
+        backend = green_library().backend
+        backend.checkpoint_before()
+        try:
+            self._tokens.pop()
+        except IndexError:
+            if timeout == 0:
+                backend.checkpoint_after()
+                return False
+            return self._green_wait(ident, timeout)
+        self._owner = ident
+        backend.checkpoint_after()
+        return True
+
+    def _green_wait(self, ident: Any, timeout: Optional[float]) -> bool:
+        item = self._queue(_GreenEvent(), ident)
+        try:
+            success = item[0].wait(timeout)
+        except BaseException:
+            self._leave(item)
+            raise
+        if not success:
+            self._leave(item)
+        return success
+
+    def green_release(self) -> None:
+        """Release the lock; it passes to the oldest waiter at once."""
+        if self._tokens:
+            raise RuntimeError(_UNLOCKED)
+        if not self._owns(green_task_ident()):
+            raise RuntimeError(_NOT_HOLDING)
+        self._release()
+
+    def green_owned(self) -> bool:
+        """Whether the current thread or greenlet owns the lock."""
+        return self._owns(green_task_ident())
+
+    def __enter__(self) -> Lock:
+        self.green_acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # The release runs in the acquiring task by construction.
+        self._owner = None
+        if self._waiters:
+            self._give_back()
+        else:
+            self._tokens.append(None)
+            if self._waiters:  # a waiter queued meanwhile
+                self._recheck()
+
+    def _recheck(self) -> None:
+        try:
+            self._tokens.pop()
+        except IndexError:
+            return
+        self._give_back()
+
+    # -- async side ------------------------------------------------------------
+
+    async def async_acquire(self, *, blocking: bool = True, timeout: Optional[float] = None) -> bool:
+        """Acquire the lock for the current async task; True on success,
+        False if not acquired (``blocking=False`` or timeout)."""
+        if timeout is not None:
+            timeout = check_timeout(timeout)
+        lib = async_library()
+        ident = lib.task_ident()
+        if self._owner == ident and self._owns(ident):
+            raise RuntimeError(_ALREADY_HOLDING)
+        if blocking:
+            checkpoints = async_override.get()
+            if checkpoints is None:
+                checkpoints = lib.checkpoints
+            if checkpoints:
+                return await self._async_acquire_checkpointed(lib, ident, timeout)
+        try:
+            self._tokens.pop()
+        except IndexError:
+            if not blocking or timeout == 0:
+                return False
+            return await self._async_wait(ident, timeout)
+        self._owner = ident
+        return True
+
+    async def _async_acquire_checkpointed(self, lib: Library, ident: Any, timeout: Optional[float]) -> bool:
+        backend = lib.backend
+        await backend.checkpoint_before()
+        try:
+            self._tokens.pop()
+        except IndexError:
+            if timeout == 0:
+                await backend.checkpoint_after()
+                return False
+            return await self._async_wait(ident, timeout)
+        self._owner = ident
+        await backend.checkpoint_after()
+        return True
+
+    async def _async_wait(self, ident: Any, timeout: Optional[float]) -> bool:
+        item = self._queue(_AsyncEvent(), ident)
+        try:
+            success = await item[0].with_(timeout)
+        except BaseException:
+            self._leave(item)
+            raise
+        if not success:
+            self._leave(item)
+        return success
+
+    def async_release(self) -> None:
+        """Release the lock (a plain method, not a coroutine)."""
+        if self._tokens:
+            raise RuntimeError(_UNLOCKED)
+        if not self._owns(async_library().task_ident()):
+            raise RuntimeError(_NOT_HOLDING)
+        self._release()
+
+    def async_owned(self) -> bool:
+        """Whether the current async task owns the lock."""
+        return self._owns(async_library().task_ident())
+
+    async def __aenter__(self) -> Lock:
+        await self.async_acquire()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.__exit__()

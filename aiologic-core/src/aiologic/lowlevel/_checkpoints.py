@@ -1,0 +1,167 @@
+"""Trio-style checkpoints: the settings and the public checkpoint functions.
+
+The effective setting for a call is, strongest first: ``force=True``; an
+`enable_checkpoints()`/`disable_checkpoints()` in the current context; the
+per-library environment variable; the group variable; the backend's default
+(on for trio only). The variables are read once per library, when its backend
+is first used (see `_libraries.Library`).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from contextvars import ContextVar
+from typing import Any, Optional, TypeVar
+
+from ._libraries import Library, async_library, green_library
+
+__all__ = (
+    "async_checkpoint",
+    "async_checkpoint_enabled",
+    "async_checkpoint_if_cancelled",
+    "disable_checkpoints",
+    "enable_checkpoints",
+    "green_checkpoint",
+    "green_checkpoint_enabled",
+    "green_checkpoint_if_cancelled",
+)
+
+_T = TypeVar("_T")
+
+# None: no override in this context; True/False: forced on/off.
+green_override: ContextVar[Optional[bool]] = ContextVar("aiologic_green_checkpoints", default=None)
+async_override: ContextVar[Optional[bool]] = ContextVar("aiologic_async_checkpoints", default=None)
+
+
+def green_enabled(lib: Library) -> bool:
+    override = green_override.get()
+    return lib.checkpoints if override is None else override
+
+
+def async_enabled(lib: Library) -> bool:
+    override = async_override.get()
+    return lib.checkpoints if override is None else override
+
+
+def green_checkpoint_enabled() -> bool:
+    """Whether green checkpoints are on for the current library and context."""
+    return green_enabled(green_library())
+
+
+def async_checkpoint_enabled() -> bool:
+    """Whether async checkpoints are on for the current library and context."""
+    return async_enabled(async_library())
+
+
+def green_checkpoint(*, force: bool = False) -> None:
+    """Make one checkpoint if green checkpoints are on (or `force`)."""
+    if force or green_override.get() is not False:
+        lib = green_library()
+        if force or green_enabled(lib):
+            lib.backend.checkpoint()
+
+
+async def async_checkpoint(*, force: bool = False) -> None:
+    """Make one checkpoint (a schedule point and a cancel point) if async
+    checkpoints are on (or `force`)."""
+    if force or async_override.get() is not False:
+        lib = async_library()
+        if force or async_enabled(lib):
+            await lib.backend.checkpoint()
+
+
+def green_checkpoint_if_cancelled(*, force: bool = False) -> None:
+    """Green libraries have no pending cancellation to raise: does nothing."""
+
+
+async def async_checkpoint_if_cancelled(*, force: bool = False) -> None:
+    """Raise the pending cancellation, if any, without a schedule point where
+    the library allows it (call it before `shield()`)."""
+    if force or async_override.get() is not False:
+        lib = async_library()
+        if force or async_enabled(lib):
+            await lib.backend.checkpoint_before()
+
+
+class _Setting:
+    """What `enable_checkpoints()`/`disable_checkpoints()` return: a context
+    manager (``with`` for green, ``async with`` for async), or a wrapper when
+    given a function or an awaitable."""
+
+    __slots__ = ("_value", "_tokens")
+
+    def __init__(self, value: bool) -> None:
+        self._value = value
+        self._tokens: list = []
+
+    def __enter__(self) -> bool:
+        self._tokens.append(green_override.set(self._value))
+        return self._value
+
+    def __exit__(self, *exc_info: object) -> None:
+        green_override.reset(self._tokens.pop())
+
+    async def __aenter__(self) -> bool:
+        self._tokens.append(async_override.set(self._value))
+        return self._value
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        async_override.reset(self._tokens.pop())
+
+
+def _wrap(value: bool, wrapped: Any) -> Any:
+    if inspect.iscoroutinefunction(wrapped):
+
+        @functools.wraps(wrapped)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = async_override.set(value)
+            try:
+                return await wrapped(*args, **kwargs)
+            finally:
+                async_override.reset(token)
+
+        return async_wrapper
+    if inspect.isawaitable(wrapped):
+
+        async def proxy() -> Any:
+            token = async_override.set(value)
+            try:
+                return await wrapped
+            finally:
+                async_override.reset(token)
+
+        return proxy()
+    if callable(wrapped):
+
+        @functools.wraps(wrapped)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = green_override.set(value)
+            try:
+                return wrapped(*args, **kwargs)
+            finally:
+                green_override.reset(token)
+
+        return wrapper
+    raise TypeError(f"expected a function or an awaitable, not {type(wrapped).__name__}")
+
+
+_NOTHING: Any = object()
+
+
+def enable_checkpoints(wrapped: Any = _NOTHING, /) -> Any:
+    """Turn checkpoints on in the current context: a context manager
+    (binding True), or a wrapper for a function, coroutine function or
+    awaitable."""
+    if wrapped is _NOTHING:
+        return _Setting(True)
+    return _wrap(True, wrapped)
+
+
+def disable_checkpoints(wrapped: Any = _NOTHING, /) -> Any:
+    """Turn checkpoints off in the current context: a context manager
+    (binding False), or a wrapper for a function, coroutine function or
+    awaitable."""
+    if wrapped is _NOTHING:
+        return _Setting(False)
+    return _wrap(False, wrapped)

@@ -1,0 +1,270 @@
+"""Which library is the caller running in, and which task is it?
+
+Two depths of the same question:
+
+* the full detection of `current_async_library()` and
+  `current_green_library()`: thread-local overrides, then sniffio's markers,
+  then the probes of the libraries whose root module is imported (loading
+  their backends on first need);
+* the cheap probes the primitives use on their hot paths (`async_library()`,
+  `green_library()`): the same overrides and markers, then only the probes of
+  backends that are already loaded, falling back to full detection only when
+  nothing answers. After the first call in a given world the answer costs a
+  few attribute reads and one probe, and never imports anything.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from _thread import _local as _thread_local
+from _thread import get_ident
+from contextvars import ContextVar
+from typing import Callable, Dict, List, Optional
+
+from sniffio import AsyncLibraryNotFoundError
+from sniffio import current_async_library_cvar as _sniffio_cvar
+from sniffio import thread_local as current_async_library_tlocal
+
+from ._backend import Backend
+from ._registry import BackendNotFoundError, _load_hooks, candidate_libraries, get_backend
+
+__all__ = (
+    "AsyncLibraryNotFoundError",
+    "BackendNotFoundError",
+    "GreenLibraryNotFoundError",
+    "current_async_library",
+    "current_async_library_tlocal",
+    "current_green_library",
+    "current_green_library_tlocal",
+)
+
+
+class GreenLibraryNotFoundError(RuntimeError):
+    """Raised when the current green library cannot be determined (kept for
+    symmetry: threading always counts, so detection never fails)."""
+
+
+class _GreenLibraryLocal(_thread_local):
+    """Per-OS-thread override of `current_green_library()`."""
+
+    name: Optional[str] = None
+
+
+current_green_library_tlocal = _GreenLibraryLocal()
+
+
+class Library:
+    """The core's record of one loaded backend, with what hot paths read.
+
+    `checkpoints` is the default setting after the environment variables (read
+    once, when the backend is first used); `enable_checkpoints()` contexts
+    override it per call.
+    """
+
+    __slots__ = ("backend", "name", "kind", "running", "current_task", "task_ident", "checkpoints", "priority")
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.name = backend.name
+        self.kind = backend.kind
+        self.running = backend.running
+        self.priority = backend.priority
+        current_task = backend.fast_current_task or backend.current_task
+        self.current_task = current_task
+        name = backend.name
+        ident_number = backend.task_ident_number
+        fast_number = backend.fast_task_ident_number
+        if fast_number is not None:
+            self.task_ident = lambda: (name, fast_number())
+        elif type(backend).task_ident_number is Backend.task_ident_number:
+            self.task_ident: Callable[[], tuple] = lambda: (name, id(current_task()))
+        else:
+            self.task_ident = lambda: (name, ident_number(current_task()))
+        self.checkpoints = _checkpoints_from_environment(backend)
+
+    def __repr__(self) -> str:
+        return f"<aiologic library {self.name!r}>"
+
+
+def _checkpoints_from_environment(backend: Backend) -> bool:
+    value = os.environ.get(f"AIOLOGIC_{backend.name.upper()}_CHECKPOINTS")
+    if value is None:
+        group = "AIOLOGIC_ASYNC_CHECKPOINTS" if backend.kind == "async" else "AIOLOGIC_GREEN_CHECKPOINTS"
+        value = os.environ.get(group)
+    if value is None:
+        return bool(backend.checkpoints_default)
+    return bool(value)  # set and non-empty (even "0") turns them on
+
+
+_libraries: Dict[str, Library] = {}
+
+#: Whether any loaded library of each kind has checkpoints on by default. While
+#: false, a hot path without an `enable_checkpoints()` context needs no probe
+#: to know that checkpoints are off.
+any_async_checkpoints = False
+any_green_checkpoints = False
+_async_probes: List[Library] = []  # loaded async libraries, highest priority first
+_green_probes: List[Library] = []  # loaded green libraries except threading
+
+#: Root modules of the green libraries other than threading. While none of
+#: them is imported, every thread is a plain thread and the green probe costs
+#: one dictionary lookup per root.
+_green_roots: tuple = ("gevent", "eventlet")
+
+
+def _register(backend: Backend) -> None:
+    global _green_roots, any_async_checkpoints, any_green_checkpoints
+    library = Library(backend)
+    _libraries[backend.name] = library
+    if library.checkpoints:
+        if library.kind == "async":
+            any_async_checkpoints = True
+        else:
+            any_green_checkpoints = True
+    if backend.kind == "async":
+        probes = _async_probes
+    elif backend.name != "threading":
+        probes = _green_probes
+        if backend.root_module not in _green_roots:
+            _green_roots = (*_green_roots, backend.root_module)
+    else:
+        return
+    # Replace the list's contents at once so that readers never see it half
+    # sorted (slice assignment is a single operation on the list).
+    probes[:] = sorted([*probes, library], key=lambda lib: -lib.priority)
+
+
+_load_hooks.append(_register)
+
+
+def library(name: str) -> Library:
+    """The record for the library `name`, loading its backend if needed."""
+    found = _libraries.get(name)
+    if found is None:
+        get_backend(name)
+        found = _libraries[name]
+    return found
+
+
+def _threading_library() -> Library:
+    from ._threading_backend import backend
+
+    found = _libraries.get("threading")
+    if found is None:
+        from ._registry import _backends
+
+        _backends.setdefault("threading", backend)
+        _register(backend)
+        found = _libraries["threading"]
+    return found
+
+
+THREADING = _threading_library()
+
+
+# -- async -------------------------------------------------------------------
+
+
+def async_library() -> Library:
+    """The async library of the caller; cheap after the first call.
+
+    Raises `AsyncLibraryNotFoundError` outside any async library and
+    `BackendNotFoundError` (a `RuntimeError`) when the library in use has no
+    backend installed."""
+    name = current_async_library_tlocal.name
+    if name is None:
+        name = _sniffio_cvar.get()
+        if name is None:
+            for lib in _async_probes:
+                if lib.running():
+                    return lib
+            return _detect_async()
+    lib = _libraries.get(name)
+    if lib is None:
+        lib = library(name)
+    return lib
+
+
+def _detect_async() -> Library:
+    for known in candidate_libraries("async"):
+        if known.name in _libraries:
+            continue  # already probed by the caller
+        lib = library(known.name)
+        if lib.running():
+            return lib
+    raise AsyncLibraryNotFoundError("unknown async library, or not in async context")
+
+
+def current_async_library(*, failsafe: bool = False) -> Optional[str]:
+    """The name of the async library the caller runs in (``"asyncio"``,
+    ``"trio"``...), or `None` with ``failsafe=True`` outside any."""
+    name = current_async_library_tlocal.name
+    if name is None:
+        name = _sniffio_cvar.get()
+    if name is not None:
+        return name
+    try:
+        return async_library().name
+    except AsyncLibraryNotFoundError:
+        if failsafe:
+            return None
+        raise
+
+
+# -- green -------------------------------------------------------------------
+
+
+def green_task_ident() -> tuple:
+    """The identifier of the calling green task; cheapest for plain threads."""
+    if current_green_library_tlocal.name is None:
+        modules = sys.modules
+        for root in _green_roots:
+            if root in modules:
+                break
+        else:
+            return ("threading", get_ident())
+    return green_library().task_ident()
+
+
+def green_library() -> Library:
+    """The green library of the caller: threading unless a green library's
+    hub exists in this thread (and the caller is not that hub). Cheap."""
+    name = current_green_library_tlocal.name
+    if name is None:
+        modules = sys.modules
+        for root in _green_roots:
+            if root in modules:
+                return _detect_green()
+        return THREADING
+    lib = _libraries.get(name)
+    if lib is None:
+        lib = library(name)
+    return lib
+
+
+def _detect_green() -> Library:
+    modules = sys.modules
+    for known in candidate_libraries("green"):
+        if known.name != "threading" and known.root_module in modules:
+            library(known.name)  # raises naming the distribution if missing
+    for lib in _green_probes:
+        if lib.backend.root_module in modules and lib.running():
+            return lib
+    return THREADING
+
+
+def current_green_library(*, failsafe: bool = False) -> Optional[str]:
+    """The name of the green library the caller runs in: ``"gevent"`` or
+    ``"eventlet"`` when that library's hub exists in this thread, otherwise
+    ``"threading"``. Never fails (`failsafe` exists for symmetry)."""
+    name = current_green_library_tlocal.name
+    if name is not None:
+        return name
+    return green_library().name
+
+
+def current_thread_ident() -> int:
+    """The identifier of the current OS thread."""
+    return get_ident()
+
