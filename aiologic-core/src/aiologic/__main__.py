@@ -1,0 +1,276 @@
+"""``python -m aiologic``: what is installed, and a short cross-world demo.
+
+It prints the aiologic version and where it was imported from, the installed
+backends, a warning if the ``aiologic`` package on disk is not the one that
+``aiologic-core`` installed, and then shares one `aiologic.Lock` between a
+plain thread and async tasks running in event loops of their own threads.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from importlib import metadata
+
+import aiologic
+
+HOLD = 0.1  # seconds each participant keeps the lock per round
+ROUNDS = 2  # rounds per participant
+DEADLINE = 30.0  # a demo that has not finished by then is reported as hung
+
+
+# -- identity -------------------------------------------------------------------
+
+
+def _hash_of(path: Path, algorithm: str) -> Optional[str]:
+    import base64
+    import hashlib
+
+    try:
+        digest = hashlib.new(algorithm, path.read_bytes()).digest()
+    except (OSError, ValueError):
+        return None
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _editable_root(dist: Any) -> Optional[Path]:
+    """The project folder of an editable install (PEP 610), else None."""
+    import json
+    from urllib.parse import unquote, urlparse
+
+    try:
+        text = dist.read_text("direct_url.json")
+        info = json.loads(text) if text else {}
+    except (OSError, ValueError):
+        return None
+    if not info.get("dir_info", {}).get("editable"):
+        return None
+    url = urlparse(info.get("url", ""))
+    if url.scheme != "file":
+        return None
+    return Path(unquote(url.path)).resolve()
+
+
+def _owners_of_package() -> List[str]:
+    """Every installed distribution whose file list has aiologic/__init__.py."""
+    owners = []
+    for dist in metadata.distributions():
+        for file in dist.files or ():
+            if file.as_posix() == "aiologic/__init__.py":
+                owners.append(f"{dist.metadata['Name']} {dist.version}")
+                break
+    return sorted(set(owners))
+
+
+def identity_problems() -> List[str]:
+    """Why the imported `aiologic` may not be aiologic-core's (empty if it is).
+
+    A dependent pinned to the existing aiologic series can make pip install
+    that library over our meta-package; its files then overwrite
+    aiologic-core's in the same ``aiologic/`` folder (see the README).
+    """
+    here = Path(aiologic.__file__).resolve()
+    try:
+        core = metadata.distribution("aiologic-core")
+    except metadata.PackageNotFoundError:
+        owners = ", ".join(_owners_of_package()) or "no installed distribution"
+        return [f"aiologic-core is not installed; this aiologic package comes from {owners}"]
+    problems = []
+    version = getattr(aiologic, "__version__", None)
+    if version != core.version:
+        problems.append(f"the imported aiologic says version {version!r}, aiologic-core is {core.version}")
+    listed = [file for file in core.files or () if file.as_posix() == "aiologic/__init__.py"]
+    if listed:
+        file = listed[0]
+        expected = Path(str(core.locate_file(file))).resolve()
+        if expected != here:
+            problems.append(f"aiologic-core installed aiologic/__init__.py at {expected}, not the imported one")
+        elif file.hash is not None and _hash_of(here, file.hash.mode) != file.hash.value:
+            problems.append(f"{here} was changed after aiologic-core installed it (another distribution overwrote it?)")
+    else:
+        root = _editable_root(core)
+        if root is None:
+            problems.append("aiologic-core's file list has no aiologic/__init__.py and it is not an editable install")
+        elif root not in here.parents:
+            problems.append(f"aiologic-core is an editable install of {root}, but aiologic was imported from {here}")
+    others = [owner for owner in _owners_of_package() if not owner.startswith("aiologic-core ")]
+    if others:
+        problems.append("other distributions also install aiologic/__init__.py: " + ", ".join(others))
+    return problems
+
+
+# -- the demo -------------------------------------------------------------------
+
+
+class Demo:
+    """Participants from several worlds take turns with one lock; a counter
+    of how many are inside at once proves mutual exclusion."""
+
+    def __init__(self) -> None:
+        self.lock = aiologic.Lock()
+        self.start = time.monotonic()
+        self._guard = threading.Lock()  # held for microseconds, never across a wait
+        self.inside = 0
+        self.most_inside = 0
+        self.turns = 0
+
+    def enter(self, who: str) -> None:
+        with self._guard:
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+            self.turns += 1
+        world = self.lock.owner[0] if self.lock.owner else "?"
+        print(f"  {time.monotonic() - self.start:5.2f} s  {who:<22} holds the lock (aiologic sees: {world})")
+
+    def leave(self) -> None:
+        with self._guard:
+            self.inside -= 1
+
+    # One function per world; each takes the lock ROUNDS times.
+
+    def plain_thread(self) -> None:
+        for _ in range(ROUNDS):
+            with self.lock:
+                self.enter("plain thread")
+                time.sleep(HOLD)
+                self.leave()
+            time.sleep(0)
+
+    def asyncio_loop(self, name: str) -> None:
+        import asyncio
+
+        async def task(j: int) -> None:
+            for _ in range(ROUNDS):
+                async with self.lock:
+                    self.enter(f"{name} task {j}")
+                    await asyncio.sleep(HOLD)
+                    self.leave()
+                await asyncio.sleep(0)
+
+        async def main() -> None:
+            await asyncio.gather(task(0), task(1))
+
+        asyncio.run(main())
+
+    def anyio_loop(self, name: str, backend: str) -> None:
+        import anyio
+
+        async def task(j: int) -> None:
+            for _ in range(ROUNDS):
+                async with self.lock:
+                    self.enter(f"{name} task {j}")
+                    await anyio.sleep(HOLD)
+                    self.leave()
+                await anyio.sleep(0)
+
+        async def main() -> None:
+            async with anyio.create_task_group() as tasks:
+                for j in range(2):
+                    tasks.start_soon(task, j)
+
+        anyio.run(main, backend=backend)
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def run_demo(backends: Dict[str, str]) -> int:
+    demo = Demo()
+    participants: List[Tuple[str, Callable[..., None], tuple, int]] = [
+        ("plain thread", demo.plain_thread, (), 1),
+    ]
+    if "asyncio" in backends:
+        participants.append(("asyncio loop A", demo.asyncio_loop, ("asyncio A",), 2))
+        participants.append(("asyncio loop B", demo.asyncio_loop, ("asyncio B",), 2))
+        if _importable("anyio"):
+            participants.append(("anyio loop (asyncio)", demo.anyio_loop, ("anyio/asyncio", "asyncio"), 2))
+    if "trio" in backends and _importable("trio") and _importable("anyio"):
+        participants.append(("anyio loop (trio)", demo.anyio_loop, ("anyio/trio", "trio"), 2))
+    skipped = [] if "asyncio" in backends else ["asyncio (aiologic-asyncio is not installed)"]
+    if "asyncio" in backends and not _importable("anyio"):
+        skipped.append("anyio (not installed)")
+
+    print(f"demo: one aiologic.Lock shared by {len(participants)} threads:")
+    for name, *_ in participants:
+        print(f"  - {name}")
+    for what in skipped:
+        print(f"  (skipped: {what})")
+    expected_turns = ROUNDS * sum(tasks for *_, tasks in participants)
+
+    errors: List[str] = []
+
+    def guarded(name: str, target: Callable[..., None], args: tuple) -> None:
+        try:
+            target(*args)
+        except BaseException as exc:  # reported below, not lost in a thread
+            errors.append(f"{name}: {exc!r}")
+
+    threads = [
+        threading.Thread(target=guarded, args=(name, target, args), name=name, daemon=True)
+        for name, target, args, _ in participants
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, DEADLINE - (time.monotonic() - demo.start)))
+    elapsed = time.monotonic() - demo.start
+
+    hung = [thread.name for thread in threads if thread.is_alive()]
+    if hung:
+        errors.append(f"still running after {DEADLINE:.0f} s: {', '.join(hung)}")
+    if demo.most_inside != 1:
+        errors.append(f"{demo.most_inside} participants held the lock at the same time")
+    if demo.turns != expected_turns:
+        errors.append(f"{demo.turns} turns taken, {expected_turns} expected")
+    if demo.lock.locked():
+        errors.append("the lock is still held at the end")
+    if errors:
+        for error in errors:
+            print(f"FAILED: {error}")
+        return 1
+    print(
+        f"ok: {demo.turns} turns in {len(participants)} threads, never more than one holder,"
+        f" {elapsed:.2f} s"
+    )
+    return 0
+
+
+def main() -> int:
+    print(f"aiologic {getattr(aiologic, '__version__', '(unknown version)')}")
+    print(f"  imported from {Path(aiologic.__file__).resolve().parent}")
+    print(f"  Python {sys.version.split()[0]} ({sys.implementation.name}) at {sys.executable}")
+
+    problems = identity_problems()
+    for problem in problems:
+        print(f"WARNING: {problem}")
+    if problems:
+        print(
+            "WARNING: this 'aiologic' package may not be aiologic-core's; another distribution"
+            " (such as the existing aiologic series, pulled in by a pinned dependent) may have"
+            " replaced its files. Reinstall aiologic-core and see the README for safe ways to"
+            " install such dependents."
+        )
+
+    lowlevel = getattr(aiologic, "lowlevel", None)
+    if lowlevel is None or not hasattr(lowlevel, "installed_backends"):
+        print("FAILED: this aiologic has no aiologic.lowlevel.installed_backends(); it is not aiologic-core's")
+        return 1
+    backends = lowlevel.installed_backends()
+    print("installed backends:")
+    for name, dist in backends.items():
+        print(f"  {name:<10} from {dist}")
+    if not backends:
+        print("  (none found)")
+    print()
+    return run_demo(backends)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

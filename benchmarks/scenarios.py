@@ -1,0 +1,301 @@
+"""The benchmark scenarios: one scenario per process, started by run.py.
+
+Usage (run.py does this for you): python benchmarks/scenarios.py NAME --runs N
+
+The same file runs under the project's environment ("ours") and under the
+throwaway upstream environment, so it imports nothing but the standard
+library and whichever `aiologic` that interpreter finds. Inside a scenario
+the implementations are measured in turns (A B A B ...) so that a slow
+moment of the machine hits all of them alike. The process prints a short
+header, then one line "RESULT <json>" that run.py parses.
+
+Python 3.8-compatible on purpose: the smoke interpreters include 3.8.
+"""
+
+import argparse
+import asyncio
+import gc
+import json
+import platform
+import sys
+import threading
+import time
+
+import aiologic
+
+perf_counter = time.perf_counter
+PYPY = platform.python_implementation() == "PyPy"
+
+# Each throughput measurement aims at this much time for its slowest
+# implementation: long enough to dwarf timer and loop setup noise, short
+# enough for 2 x 9 measurements to fit the ~20 s budget of a scenario.
+TARGET_SECONDS = 0.2
+
+
+def header():
+    print("  interpreter: %s %s" % (platform.python_implementation(), sys.version.replace("\n", " ")))
+    print("  executable:  %s" % sys.executable)
+    print("  aiologic:    %s (version %s)" % (aiologic.__file__, getattr(aiologic, "__version__", "?")))
+    sys.stdout.flush()
+
+
+# -- measuring ---------------------------------------------------------------
+
+
+def interleave(measures, runs, warmup=2):
+    """Call each measure in turn, `runs` rounds (after `warmup` unrecorded
+    rounds, which let PyPy's JIT compile the loops and asyncio load the
+    backend); return {name: [seconds, ...]}."""
+    for _ in range(warmup):
+        for measure in measures.values():
+            measure()
+    samples = {name: [] for name in measures}
+    for _ in range(runs):
+        for name, measure in measures.items():
+            # Collect garbage left by the previous implementation so that its
+            # collection is not charged to this one. The collector stays on
+            # while timing: allocations on a fast path are a real cost.
+            gc.collect()
+            samples[name].append(measure())
+    return samples
+
+
+def calibrate(measure, guess_ns=200):
+    """The iteration count that makes one `measure(n)` last about
+    TARGET_SECONDS, from a first guess refined by a short timed run."""
+    n = max(1000, int(TARGET_SECONDS * 1e9 / guess_ns / 10))
+    seconds = max(measure(n) for _ in range(2))  # the second run is JIT-warm
+    return max(1000, int(n * TARGET_SECONDS / max(seconds, 1e-9)))
+
+
+def fresh_loop(template, obj):
+    """A loop function of its own for one implementation.
+
+    PyPy's JIT traces per code object: one loop shared by several lock types
+    would be measured as a polymorphic trace with guards for each. Compiling
+    the template once per implementation gives each its own monomorphic loop
+    (CPython does not care either way)."""
+    namespace = {"perf_counter": perf_counter, "obj": obj}
+    exec(compile(template, "<loop %s>" % type(obj).__name__, "exec"), namespace)
+    return namespace["loop"]
+
+
+GREEN_LOOP = """
+def loop(n):
+    t0 = perf_counter()
+    for _ in range(n):
+        with obj:
+            pass
+    return perf_counter() - t0
+"""
+
+ASYNC_LOOP = """
+async def loop(n):
+    t0 = perf_counter()
+    for _ in range(n):
+        async with obj:
+            pass
+    return perf_counter() - t0
+"""
+
+
+def throughput_table(title, target, impls, runs, template, run_loop):
+    """Time `n` uncontended enter/exit pairs per measurement on each
+    implementation ({label: object}); the first label is ours, the last
+    is the baseline. Figures are seconds per operation."""
+    loops = {label: fresh_loop(template, obj) for label, obj in impls.items()}
+    # One iteration count for all, from the slowest: no measurement runs long.
+    n = min(calibrate(lambda k, loop=loop: run_loop(loop, k)) for loop in loops.values())
+    samples = interleave({label: (lambda loop=loop: run_loop(loop, n)) for label, loop in loops.items()}, runs)
+    return {
+        "title": title,
+        "mode": "throughput",
+        "unit": "s/op",
+        "target": target,
+        "baseline": list(impls)[-1],
+        "iterations": n,
+        "samples": {label: [s / n for s in values] for label, values in samples.items()},
+    }
+
+
+# -- scenarios ---------------------------------------------------------------
+
+SCENARIOS = {}
+
+
+def scenario(name, description):
+    def register(func):
+        func.description = description
+        SCENARIOS[name] = func
+        return func
+
+    return register
+
+
+def run_green(loop, n):
+    return loop(n)
+
+
+@scenario("lock-green", "uncontended `with lock: pass` in one thread")
+def lock_green(runs):
+    target = "ours >= 0.7x on CPython 3.11/3.13, >= 6x on PyPy"
+    impls = {"aiologic.Lock": aiologic.Lock(), "threading.Lock": threading.Lock()}
+    return [throughput_table("with lock: pass", target, impls, runs, GREEN_LOOP, run_green)]
+
+
+@scenario("semaphore-green", "uncontended `with sem: pass` in one thread (value 1)")
+def semaphore_green(runs):
+    impls = {"aiologic.Semaphore": aiologic.Semaphore(1), "threading.Semaphore": threading.Semaphore(1)}
+    return [throughput_table("with sem: pass", "none set", impls, runs, GREEN_LOOP, run_green)]
+
+
+def make_async_runner():
+    # One event loop for the whole process: each measurement is one task
+    # running the loop function, as in an application that holds the lock
+    # many times from the same task.
+    event_loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(event_loop)
+    return lambda loop, n: event_loop.run_until_complete(loop(n))
+
+
+@scenario("lock-async", "uncontended `async with lock: pass` in one asyncio task")
+def lock_async(runs):
+    target = "ours >= 0.7x on CPython 3.11, >= 1.0x on 3.12+"
+    run_async = make_async_runner()
+    impls = {"aiologic.Lock": aiologic.Lock(), "asyncio.Lock": asyncio.Lock()}
+    return [throughput_table("async with lock: pass", target, impls, runs, ASYNC_LOOP, run_async)]
+
+
+@scenario("semaphore-async", "uncontended `async with sem: pass` in one asyncio task (value 1)")
+def semaphore_async(runs):
+    run_async = make_async_runner()
+    impls = {"aiologic.Semaphore": aiologic.Semaphore(1), "asyncio.Semaphore": asyncio.Semaphore(1)}
+    return [throughput_table("async with sem: pass", "none set", impls, runs, ASYNC_LOOP, run_async)]
+
+
+def blocked_waiters(event):
+    """How many threads are blocked in `event.wait()`: aiologic says so
+    publicly; for threading.Event we read its condition's waiter list (a
+    stdlib internal, good enough for a benchmark)."""
+    if isinstance(event, threading.Event):
+        return len(event._cond._waiters)
+    return event.waiting
+
+
+def fanout_once(make_event, n):
+    """Block `n` threads in `wait()`, then time from `set()` until the last
+    of them has returned. Each thread stamps the time it returned into its
+    own slot (no lock, so the measurement adds no contention of its own);
+    the answer is the latest stamp, read after every thread is joined."""
+    event = make_event()
+    stamps = [0.0] * n
+
+    def waiter(i):
+        event.wait()
+        stamps[i] = perf_counter()
+
+    threads = [threading.Thread(target=waiter, args=(i,), daemon=True) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    # A started thread may not have reached wait() yet: setting before all are
+    # blocked would time fewer wake-ups than claimed.
+    deadline = perf_counter() + 60
+    while blocked_waiters(event) < n:
+        if perf_counter() > deadline:
+            raise RuntimeError("only %d of %d threads blocked" % (blocked_waiters(event), n))
+        time.sleep(0.001)
+    t0 = perf_counter()
+    event.set()
+    for thread in threads:
+        thread.join()
+    return max(stamps) - t0
+
+
+@scenario("event-fanout", "time from Event.set() until the last of N blocked threads returned")
+def event_fanout(runs):
+    # 3000 threads with the default stack reserve (8 MiB) would reserve 24 GiB
+    # of address space; a waiter needs a few KiB.
+    threading.stack_size(256 * 1024)
+    before = threading.active_count()
+    impls = {"aiologic.Event": aiologic.Event, "threading.Event": threading.Event}
+    tables = []
+    for n in (1000, 3000):
+        measures = {label: (lambda make=make: fanout_once(make, n)) for label, make in impls.items()}
+        tables.append({
+            "title": "set() -> last of N=%d waiters returned" % n,
+            "mode": "time",
+            "unit": "s",
+            "target": "ours <= 1.0x threading.Event, linear in N",
+            "baseline": "threading.Event",
+            "samples": interleave(measures, runs, warmup=1),
+        })
+        # Not a timing check: a leaked thread would skew every later run.
+        if threading.active_count() != before:
+            raise RuntimeError("threads leaked: %d alive" % threading.active_count())
+    return tables
+
+
+def bytes_per_object(factory, count=10000):
+    """tracemalloc growth over `count` fresh instances, per instance."""
+    import tracemalloc
+
+    objects = [None] * count  # allocated before the baseline: not counted
+    factory()  # a first instance may fill one-time caches
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(count):
+            objects[i] = factory()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    return grown / count
+
+
+@scenario("lock-memory", "tracemalloc growth per instance over 10 000 fresh instances (CPython only)")
+def lock_memory(runs):
+    if PYPY:
+        return {"skipped": "tracemalloc does not trace allocations on PyPy"}
+    pairs = [
+        ("Lock", aiologic.Lock, threading.Lock, "ours <= 200 B per lock"),
+        ("Event", aiologic.Event, threading.Event, "none set"),
+        ("Semaphore", lambda: aiologic.Semaphore(1), lambda: threading.Semaphore(1), "none set"),
+    ]
+    tables = []
+    for name, ours, stdlib, target in pairs:
+        measures = {
+            "aiologic." + name: lambda f=ours: bytes_per_object(f),
+            "threading." + name: lambda f=stdlib: bytes_per_object(f),
+        }
+        tables.append({
+            "title": "bytes per %s" % name,
+            "mode": "memory",
+            "unit": "B",
+            "target": target,
+            "baseline": "threading." + name,
+            "samples": interleave(measures, runs, warmup=0),
+        })
+    return tables
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    header()
+    result = SCENARIOS[args.scenario](args.runs)
+    if isinstance(result, list):
+        result = {"tables": result}
+    result.update(
+        implementation=platform.python_implementation(),
+        python=sys.version.split()[0],
+        aiologic_file=aiologic.__file__,
+        aiologic_version=getattr(aiologic, "__version__", "?"),
+    )
+    print("RESULT " + json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

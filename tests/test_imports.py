@@ -1,0 +1,38 @@
+"""What `import aiologic` does and does not do (API.md 1, 2.10)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import aiologic
+
+
+def run(code):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_import_is_light():
+    heavy = ("asyncio", "trio", "anyio", "gevent", "eventlet", "curio", "greenlet", "importlib.metadata")
+    code = f"import aiologic, sys; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    assert run(code) == "[]"
+
+
+def test_public_names_report_public_home():
+    for name in aiologic.__all__:
+        obj = getattr(aiologic, name)
+        assert obj.__module__ == "aiologic", name
+    assert aiologic.Lock.async_acquire.__qualname__ == "Lock.async_acquire"
+    for name in aiologic.lowlevel.__all__:
+        obj = getattr(aiologic.lowlevel, name)
+        if name == "AsyncLibraryNotFoundError":  # sniffio's own class, re-exported
+            continue
+        if isinstance(obj, type) or callable(obj) and hasattr(obj, "__code__"):
+            assert obj.__module__ == "aiologic.lowlevel", name
+    assert isinstance(aiologic.__all__, tuple)
+    assert aiologic.__version__ == "0.18.0.dev0"
+
+
+def test_no_entry_points_read_at_import():
+    code = "import aiologic.lowlevel._registry as r; print(r._entry_points is None)"
+    assert run(code) == "True"
