@@ -17,6 +17,11 @@ __all__ = ("AsyncioBackend", "AsyncioWaiter", "backend")
 _monotonic = time.monotonic
 
 
+@types.coroutine
+def _awaitable(generator: Generator[Any, Any, bool]) -> Generator[Any, Any, bool]:
+    return (yield from generator)
+
+
 def _resolve(future: asyncio.Future, value: bool) -> None:
     if not future.done():
         future.set_result(value)
@@ -55,9 +60,8 @@ class AsyncioWaiter:
         return self._wait(None)
 
     async def with_(self, timeout: Optional[float] = None) -> bool:
-        return await self._wait(timeout)
+        return await _awaitable(self._wait(timeout))
 
-    @types.coroutine
     def _wait(self, timeout: Optional[float]) -> Generator[Any, Any, bool]:
         future = self._future
         if self.shield:
