@@ -9,6 +9,7 @@ from .lowlevel._checkpoints import async_override, green_override
 from .lowlevel._events import _AsyncEvent, _GreenEvent
 from .lowlevel._libraries import async_library, green_library
 from .lowlevel._validation import check_timeout
+from .lowlevel._wakeups import close_batch, open_batch
 from ._waitqueue import count_waiters, discard, waiter_queue
 
 __all__ = ("Event",)
@@ -60,15 +61,19 @@ class Event:
         except IndexError:
             return
         holder = self._waiters
-        if holder:
+        if holder and holder[0]:
             waiters = holder[0]
             popleft = waiters.popleft
-            while waiters:
-                try:
-                    event = popleft()
-                except IndexError:
-                    break
-                event.set()
+            gate = open_batch()
+            try:
+                while waiters:
+                    try:
+                        event = popleft()
+                    except IndexError:
+                        break
+                    event.set()
+            finally:
+                close_batch(gate)
 
     # -- green side ------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from _thread import allocate_lock, get_ident
 from typing import Any, Callable, Optional
 
 from ._backend import Backend
+from ._wakeups import current as _batch
 
 __all__ = ("ThreadingBackend", "ThreadWaiter", "backend")
 
@@ -31,14 +32,16 @@ class ThreadWaiter:
     (a futex) when the thread is asleep.
     """
 
-    __slots__ = ("_lock", "shield")
+    __slots__ = ("_lock", "_gate", "shield")
 
     def __init__(self, shield: bool = False) -> None:
         self._lock = allocate_lock()
         self._lock.acquire()
+        self._gate: Any = None
         self.shield = shield
 
     def wake(self) -> None:
+        self._gate = _batch.gate  # see `_wakeups`
         try:
             self._lock.release()
         except RuntimeError:  # woken already
@@ -47,11 +50,19 @@ class ThreadWaiter:
     def wait(self, timeout: Optional[float] = None) -> bool:
         if timeout is None or self.shield:
             self._lock.acquire()
-            return True
-        if timeout <= 0:
-            return self._lock.acquire(False)
+        elif timeout <= 0:
+            if not self._lock.acquire(False):
+                return False
+        elif not self._acquire_until(_monotonic() + timeout, timeout):
+            return False
+        gate = self._gate
+        if gate is not None:  # woken in a batch: let the waker finish first
+            gate.acquire()
+            gate.release()
+        return True
+
+    def _acquire_until(self, deadline: float, timeout: float) -> bool:
         # The lock's own timeout may round down; never give up early.
-        deadline = _monotonic() + timeout
         while True:
             if self._lock.acquire(True, min(timeout, _TIMEOUT_MAX)):
                 return True
