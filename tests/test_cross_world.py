@@ -3,6 +3,7 @@ over every ordered pair of worlds (API.md 2.10)."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import aiologic
@@ -73,16 +74,19 @@ def test_lock_timeout_and_handoff(world_a, world_b):
 def test_semaphore_bound(world_a, world_b):
     sem = aiologic.Semaphore(2)
     state = {"inside": 0, "peak": 0, "count": 0}
+    books = threading.Lock()  # two holders at once: their bookkeeping needs a lock
 
     async def users(w):
         async def user(w):
             for _ in range(10):
                 async with w.hold(sem):
-                    state["inside"] += 1
-                    state["peak"] = max(state["peak"], state["inside"])
+                    with books:
+                        state["inside"] += 1
+                        state["peak"] = max(state["peak"], state["inside"])
                     await w.sleep(0)
-                    state["inside"] -= 1
-                    state["count"] += 1
+                    with books:
+                        state["inside"] -= 1
+                        state["count"] += 1
 
         handles = [await w.spawn(user) for _ in range(3)]
         for handle in handles:

@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Developer commands for this checkout; needs only Python 3.8+ to start.
+
+    python3 scripts/dev.py demo               # python -m aiologic in .venv/
+    python3 scripts/dev.py test [ARGS...]     # the whole test suite (pytest ARGS)
+    python3 scripts/dev.py smoke PYTHON [ARGS...]
+        # the suite without stress tests on another interpreter, in .venv-NAME/:
+        # PYTHON is a version (3.8, 3.13: pyenv's build if there is one),
+        # pypy3 (Debian: apt-get install -y pypy3 pypy3-venv) or a path
+
+Every command installs what it needs: uv (the one on PATH, or a pinned one
+bootstrapped into .tools/ with pip) and the workspace with the `test`
+dependency group, from uv.lock as it is (`uv sync --frozen`). uv never
+downloads an interpreter here (UV_PYTHON_DOWNLOADS=never). Each stage prints
+its wall time. Pytest's "no tests collected" (exit 5) is a failure.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ROOT / ".tools"
+MAIN_ENV = ROOT / ".venv"
+# The uv that .tools/ gets. A uv already on PATH is used if it is at least
+# MIN_UV, the version that wrote uv.lock (older ones may not read it).
+UV_PIN = "0.13.9"
+MIN_UV = (0, 13, 9)
+SYNC_ARGS = ["sync", "--all-packages", "--group", "test"]
+SMOKE_ARGS = ["tests", "-m", "not stress"]
+NO_TESTS = 5  # pytest.ExitCode.NO_TESTS_COLLECTED
+
+_timings: List[Tuple[str, float, str]] = []
+
+
+class Failed(Exception):
+    """A stage failed; carries the exit code to leave with."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def say(message: str) -> None:
+    print(f"[dev] {message}", flush=True)
+
+
+class stage:
+    """Times a stage and records it for the summary."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> "stage":
+        say(f"--- {self.name}")
+        self.start = time.monotonic()
+        return self
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        elapsed = time.monotonic() - self.start
+        outcome = "ok" if kind is None else "FAILED"
+        _timings.append((self.name, elapsed, outcome))
+        say(f"--- {self.name}: {outcome} in {elapsed:.1f} s")
+
+
+def bin_dir(env: Path) -> Path:
+    return env / ("Scripts" if os.name == "nt" else "bin")
+
+
+def exe(name: str) -> str:
+    return name + (".exe" if os.name == "nt" else "")
+
+
+def run(cmd: Sequence[str], env: Optional[Dict[str, str]] = None, check: bool = True) -> int:
+    say("$ " + " ".join(_quote(part) for part in cmd))
+    try:
+        code = subprocess.call(list(cmd), cwd=str(ROOT), env=env)
+    except OSError as exc:
+        raise Failed(f"cannot run {cmd[0]}: {exc}") from exc
+    if check and code != 0:
+        raise Failed(f"{Path(cmd[0]).name} exited with {code}", code)
+    return code
+
+
+def _quote(part: str) -> str:
+    return part if re.fullmatch(r"[\w@%+=:,./-]+", part) else repr(part)
+
+
+# -- uv -----------------------------------------------------------------------
+
+
+def _uv_version(uv: str) -> Optional[Tuple[int, ...]]:
+    try:
+        out = subprocess.run([uv, "--version"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = re.search(r"(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(part) for part in found.groups()) if found else None
+
+
+def _usable(uv: Optional[str]) -> bool:
+    if not uv:
+        return False
+    version = _uv_version(uv)
+    if version is None:
+        return False
+    if version < MIN_UV:
+        say(f"{uv} is uv {'.'.join(map(str, version))}, older than {'.'.join(map(str, MIN_UV))}: not used")
+        return False
+    return True
+
+
+def find_uv() -> str:
+    """The uv in .tools/, else the one on PATH, else one installed into .tools/."""
+    for candidate in (bin_dir(TOOLS) / exe("uv"), TOOLS / "pip-target" / "bin" / exe("uv")):
+        if candidate.exists() and _usable(str(candidate)):
+            return str(candidate)
+    on_path = shutil.which("uv")
+    if _usable(on_path):
+        return str(on_path)
+    with stage(f"bootstrap uv {UV_PIN} into .tools/"):
+        return _bootstrap_uv()
+
+
+def _bootstrap_uv() -> str:
+    pip_quiet = ["--disable-pip-version-check", "--no-input", "-q"]
+    try:
+        run([sys.executable, "-m", "venv", "--clear", str(TOOLS)])
+        python = bin_dir(TOOLS) / exe("python")
+        run([str(python), "-m", "pip", "install", *pip_quiet, f"uv=={UV_PIN}"])
+        uv = bin_dir(TOOLS) / exe("uv")
+    except Failed as exc:
+        # A Python without a working venv/ensurepip (Debian without
+        # python3-venv): install the wheel into a plain folder instead.
+        say(f"venv route failed ({exc}); trying pip install --target")
+        target = TOOLS / "pip-target"
+        run([sys.executable, "-m", "pip", "install", *pip_quiet, "--upgrade", "--target", str(target), f"uv=={UV_PIN}"])
+        uv = target / "bin" / exe("uv")
+    if not _usable(str(uv)):
+        raise Failed(f"bootstrapping uv failed: {uv} does not run")
+    return str(uv)
+
+
+def uv_env(project_env: Path) -> Dict[str, str]:
+    env = dict(os.environ)
+    env["UV_PROJECT_ENVIRONMENT"] = str(project_env)
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    env.pop("VIRTUAL_ENV", None)  # an activated venv must not be mistaken for ours
+    return env
+
+
+def sync(uv: str, project_env: Path, python: str) -> None:
+    frozen = ["--frozen"] if (ROOT / "uv.lock").exists() else []
+    run([uv, *SYNC_ARGS, *frozen, "--python", python], env=uv_env(project_env))
+
+
+def pytest_result(code: int) -> int:
+    if code == NO_TESTS:
+        say("pytest collected no tests: that is a failure here")
+    elif code != 0:
+        say(f"pytest exited with {code}")
+    return code
+
+
+# -- commands -------------------------------------------------------------------
+
+
+def cmd_demo(args: List[str]) -> int:
+    uv = find_uv()
+    with stage("sync .venv"):
+        sync(uv, MAIN_ENV, sys.executable)
+    with stage("python -m aiologic"):
+        run([uv, "run", "--no-sync", "python", "-m", "aiologic", *args], env=uv_env(MAIN_ENV))
+    return 0
+
+
+def cmd_test(args: List[str]) -> int:
+    uv = find_uv()
+    with stage("sync .venv"):
+        sync(uv, MAIN_ENV, sys.executable)
+    with stage("pytest"):
+        code = run([uv, "run", "--no-sync", "python", "-m", "pytest", *args], env=uv_env(MAIN_ENV), check=False)
+        if code:
+            raise Failed("the test suite failed", pytest_result(code))
+    return 0
+
+
+def _pyenv_python(version: str) -> Optional[str]:
+    """pyenv's newest build of CPython `version` (3.8 or 3.8.18), if any."""
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    major_minor = ".".join(version.split(".")[:2])
+    pattern = version if version.count(".") >= 2 else f"{version}.*"
+    found = []
+    for path in glob.glob(str(root / "versions" / pattern / "bin" / f"python{major_minor}")):
+        release = Path(path).parent.parent.name
+        if re.fullmatch(r"\d+\.\d+\.\d+", release):  # not 3.8.18t, 3.13-dev...
+            found.append((tuple(int(part) for part in release.split(".")), path))
+    return max(found)[1] if found else None
+
+
+def resolve_interpreter(spec: str) -> Tuple[str, str]:
+    """(what to pass to --python, the environment's name suffix)."""
+    if re.fullmatch(r"\d+\.\d+(\.\d+)?", spec):
+        return _pyenv_python(spec) or spec, spec
+    if os.sep in spec or (os.altsep and os.altsep in spec):
+        path = Path(spec).resolve()
+        if not path.exists():
+            raise Failed(f"no interpreter at {path}")
+        return str(path), re.sub(r"[^\w.-]", "_", path.name)
+    found = shutil.which(spec)
+    if found is None:
+        hint = " (Debian: apt-get install -y pypy3 pypy3-venv)" if spec.startswith("pypy") else ""
+        raise Failed(f"{spec} is not on PATH{hint}")
+    return found, spec
+
+
+def _pip_fallback(uv: str, project_env: Path, python: str) -> None:
+    """The environment made without uv sync: `python -m venv`, then pip
+    installs what uv.lock pins (exported by uv), the workspace editable."""
+    run([python, "-m", "venv", "--clear", str(project_env)])
+    requirements = project_env / "requirements-from-uv-lock.txt"
+    frozen = ["--frozen"] if (ROOT / "uv.lock").exists() else []
+    run(
+        [uv, "export", *frozen, "--all-packages", "--group", "test", "--no-hashes", "-o", str(requirements)],
+        env=uv_env(project_env),
+    )
+    env_python = str(bin_dir(project_env) / exe("python"))
+    run([env_python, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", str(requirements)])
+
+
+def cmd_smoke(args: List[str]) -> int:
+    force_pip = args[:1] == ["--pip"]  # skip uv sync: test the fallback itself
+    if force_pip:
+        args = args[1:]
+    if not args:
+        raise Failed("usage: dev.py smoke [--pip] PYTHON [pytest args...]", 2)
+    spec, extra = args[0], args[1:]
+    python, name = resolve_interpreter(spec)
+    project_env = ROOT / f".venv-{name}"
+    uv = find_uv()
+    with stage(f"environment .venv-{name} for {python}"):
+        made = False
+        if not force_pip:
+            try:
+                sync(uv, project_env, python)
+                made = True
+            except Failed as exc:
+                say(f"uv could not make the environment ({exc}); falling back to venv + pip")
+        if not made:
+            _pip_fallback(uv, project_env, python)
+    env_python = str(bin_dir(project_env) / exe("python"))
+    run([env_python, "-c", "import sys, aiologic; print(sys.version); print('aiologic from', aiologic.__file__)"])
+    with stage(f"pytest on {name}"):
+        code = run([env_python, "-m", "pytest", *SMOKE_ARGS, *extra], env=uv_env(project_env), check=False)
+        if code:
+            raise Failed(f"the smoke run on {name} failed", pytest_result(code))
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "test": cmd_test, "smoke": cmd_smoke}
+
+
+def main(argv: List[str]) -> int:
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__.strip())
+        return 0 if argv[:1] in (["-h"], ["--help"]) else 2
+    start = time.monotonic()
+    code = 0
+    try:
+        code = COMMANDS[argv[0]](argv[1:])
+    except Failed as exc:
+        say(f"FAILED: {exc}")
+        code = exc.code or 1
+    except KeyboardInterrupt:
+        code = 130
+    total = time.monotonic() - start
+    summary = ", ".join(f"{name} {seconds:.1f} s{'' if outcome == 'ok' else ' (' + outcome + ')'}"
+                        for name, seconds, outcome in _timings)
+    say(f"{argv[0]}: {'ok' if code == 0 else 'FAILED (exit ' + str(code) + ')'} in {total:.1f} s [{summary}]")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
