@@ -22,7 +22,7 @@ def _awaitable(generator: Generator[Any, Any, bool]) -> Generator[Any, Any, bool
     return (yield from generator)
 
 
-def _resolve(future: asyncio.Future, value: bool) -> None:
+def _resolve(future: "asyncio.Future[bool]", value: bool) -> None:
     if not future.done():
         future.set_result(value)
 
@@ -67,12 +67,12 @@ class AsyncioWaiter:
         if self.shield:
             return (yield from self._wait_shielded())
         if timeout is None:
-            return (yield from future)
+            return bool((yield from future))
         if timeout <= 0:
-            return future.done() and future.result()
+            return future.done() and bool(future.result())
         self._arm(_monotonic() + timeout, timeout)
         try:
-            return (yield from future)
+            return bool((yield from future))
         finally:
             timer = self._timer
             if timer is not None:
@@ -110,10 +110,11 @@ class AsyncioWaiter:
 # directly for the same answer without the extra frame.
 _current_task: Any = asyncio.current_task
 if sys.version_info < (3, 12) and hasattr(asyncio.tasks, "_current_tasks"):
-    _tasks_registry = asyncio.tasks._current_tasks  # type: ignore[attr-defined]
+    _tasks_registry = asyncio.tasks._current_tasks
 
-    def _current_task() -> Optional[asyncio.Task]:
-        return _tasks_registry.get(_get_running_loop())  # type: ignore[no-any-return]
+    def _current_task() -> "Optional[asyncio.Task[Any]]":
+        task: "Optional[asyncio.Task[Any]]" = _tasks_registry.get(_get_running_loop())
+        return task
 
 
 class AsyncioBackend(Backend):
@@ -130,8 +131,8 @@ class AsyncioBackend(Backend):
     def running(self) -> bool:
         return _get_running_loop() is not None
 
-    def current_task(self) -> asyncio.Task:
-        task = _current_task()
+    def current_task(self) -> "asyncio.Task[Any]":
+        task: "Optional[asyncio.Task[Any]]" = _current_task()
         if task is None:
             raise RuntimeError("no asyncio task is running")
         return task

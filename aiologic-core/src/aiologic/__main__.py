@@ -183,7 +183,7 @@ def _importable(name: str) -> bool:
 
 def run_demo(backends: Dict[str, str]) -> int:
     demo = Demo()
-    participants: List[Tuple[str, Callable[..., None], tuple, int]] = [
+    participants: List[Tuple[str, Callable[..., None], Tuple[Any, ...], int]] = [
         ("plain thread", demo.plain_thread, (), 1),
     ]
     if "asyncio" in backends:
@@ -206,7 +206,7 @@ def run_demo(backends: Dict[str, str]) -> int:
 
     errors: List[str] = []
 
-    def guarded(name: str, target: Callable[..., None], args: tuple) -> None:
+    def guarded(name: str, target: Callable[..., None], args: Tuple[Any, ...]) -> None:
         try:
             target(*args)
         except BaseException as exc:  # reported below, not lost in a thread

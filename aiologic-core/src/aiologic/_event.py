@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generator, Optional
+from typing import Any, Deque, Generator, List, Optional
 
 from .lowlevel import _libraries
 from .lowlevel._checkpoints import async_override, green_override
@@ -22,6 +22,9 @@ class Event:
     """
 
     __slots__ = ("__weakref__", "_unset", "_waiters")
+
+    _unset: List[None]
+    _waiters: List[Deque[Any]]
 
     def __new__(cls) -> Event:
         self = object.__new__(cls)

@@ -29,16 +29,19 @@ class Lock(TokenQueue):
 
     __slots__ = ("__weakref__", "_tokens", "_waiters", "_owner", "_pending")
 
+    _owner: Optional[Tuple[str, int]]
+    _pending: Any
+
     def __new__(cls) -> Lock:
         self = object.__new__(cls)
         self._tokens = [None]
         self._waiters = []
-        self._owner: Optional[Tuple[str, int]] = None
+        self._owner = None
         # The waiter event of a hand-off in progress. While it is set, `_owner`
         # names that waiter even if it is giving up at this very moment; a
         # task that reads its own identifier in `_owner` checks this event to
         # tell a real ownership from such a passing one (see `_owns`).
-        self._pending: Any = None
+        self._pending = None
         return self
 
     def __reduce__(self) -> Any:
@@ -135,7 +138,7 @@ class Lock(TokenQueue):
     def _green_wait(self, ident: Any, timeout: Optional[float]) -> bool:
         item = self._queue(_GreenEvent(), ident)
         try:
-            success = item[0].wait(timeout)
+            success: bool = item[0].wait(timeout)
         except BaseException:
             self._leave(item)
             raise
@@ -184,7 +187,7 @@ class Lock(TokenQueue):
         if timeout is not None:
             timeout = check_timeout(timeout)
         lib = async_library()
-        ident = lib.task_ident()
+        ident: Tuple[str, int] = lib.task_ident()
         if self._owner == ident and self._owns(ident):
             raise RuntimeError(_ALREADY_HOLDING)
         if blocking:
@@ -219,7 +222,7 @@ class Lock(TokenQueue):
     async def _async_wait(self, ident: Any, timeout: Optional[float]) -> bool:
         item = self._queue(_AsyncEvent(), ident)
         try:
-            success = await item[0].with_(timeout)
+            success: bool = await item[0].with_(timeout)
         except BaseException:
             self._leave(item)
             raise

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, List, Optional, Tuple
 
 from .lowlevel import _libraries
 from .lowlevel._checkpoints import async_override, green_override
@@ -24,6 +24,8 @@ class Semaphore(TokenQueue):
     """
 
     __slots__ = ("__weakref__", "_tokens", "_waiters", "_initial_value")
+
+    _initial_value: int
 
     def __new__(cls, initial_value: Any = DEFAULT, max_value: Any = None) -> Any:
         if max_value is not None:
@@ -48,7 +50,7 @@ class Semaphore(TokenQueue):
         self._tokens = [None] * initial_value
         self._waiters = []
 
-    def __getnewargs__(self) -> tuple:
+    def __getnewargs__(self) -> Tuple[int, ...]:
         return (self._initial_value,)
 
     def __reduce__(self) -> Any:
@@ -115,7 +117,7 @@ class Semaphore(TokenQueue):
             return False
         item = self._queue(_GreenEvent(), None)
         try:
-            success = item[0].wait(timeout)
+            success: bool = item[0].wait(timeout)
         except BaseException:
             self._leave(item)
             raise
@@ -155,7 +157,7 @@ class Semaphore(TokenQueue):
             return False
         item = self._queue(_AsyncEvent(), None)
         try:
-            success = await item[0].with_(timeout)
+            success: bool = await item[0].with_(timeout)
         except BaseException:
             self._leave(item)
             raise
@@ -222,6 +224,9 @@ class BoundedSemaphore(Semaphore):
 
     __slots__ = ("_max_value", "_slots")
 
+    _max_value: int
+    _slots: List[None]
+
     def __new__(cls, initial_value: Any = DEFAULT, max_value: Any = DEFAULT) -> Any:
         if max_value is None:
             max_value = DEFAULT
@@ -252,7 +257,7 @@ class BoundedSemaphore(Semaphore):
         self._slots = [None] * (max_value - initial_value)
         return self
 
-    def __getnewargs__(self) -> tuple:
+    def __getnewargs__(self) -> Tuple[int, ...]:
         return (self._initial_value, self._max_value)
 
     def _args_repr(self) -> str:

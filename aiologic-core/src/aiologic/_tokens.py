@@ -18,7 +18,7 @@ its cancellation path returns it with `_give_back()`.
 
 from __future__ import annotations
 
-from typing import Any, List, Tuple
+from typing import Any, Deque, List, Tuple
 
 from ._waitqueue import discard, waiter_queue
 
@@ -30,7 +30,7 @@ class TokenQueue:
     __slots__ = ()
 
     _tokens: List[Any]
-    _waiters: list
+    _waiters: List[Deque[Any]]
 
     def _granting(self, event: Any, data: Any) -> None:
         """Hook: about to hand a token to the waiter `(event, data)`."""

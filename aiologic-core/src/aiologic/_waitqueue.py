@@ -10,21 +10,21 @@ then both use element 0; `list.append` and indexing are atomic).
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, List
+from typing import Any, Deque, List
 
 
-def waiter_queue(holder: List[deque]) -> deque:
+def waiter_queue(holder: List[Deque[Any]]) -> Deque[Any]:
     """The primitive's waiter deque, created on first use."""
     if not holder:
         holder.append(deque())
     return holder[0]
 
 
-def count_waiters(holder: List[deque]) -> int:
+def count_waiters(holder: List[Deque[Any]]) -> int:
     return len(holder[0]) if holder else 0
 
 
-def discard(holder: List[deque], item: Any) -> None:
+def discard(holder: List[Deque[Any]], item: Any) -> None:
     """Remove a waiter that gave up, if a waker has not popped it already.
 
     `deque.remove` is O(n), but it runs only for waiters that time out or are

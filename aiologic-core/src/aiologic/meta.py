@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import enum
 from types import FunctionType, ModuleType
-from typing import Any, MutableMapping, Union
+from typing import Any, List, MutableMapping, Set, Tuple, Union
 
 __all__ = ("DEFAULT", "MISSING", "DefaultType", "MissingType", "SingletonEnum", "export")
 
 
 class _SingletonEnumMeta(enum.EnumMeta):
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         if not args and not kwargs:
-            members = list(cls.__members__.values())
+            members: List[Any] = list(cls.__members__.values())
             if len(members) == 1:
                 return members[0]
         return super().__call__(*args, **kwargs)
@@ -78,7 +78,7 @@ MISSING = MissingType.MISSING
 DEFAULT = DefaultType.DEFAULT
 
 
-def _rename(obj: Any, module: str, qualname: str, seen: set) -> None:
+def _rename(obj: Any, module: str, qualname: str, seen: Set[int]) -> None:
     if id(obj) in seen:
         return
     seen.add(id(obj))
@@ -108,7 +108,7 @@ def _rename(obj: Any, module: str, qualname: str, seen: set) -> None:
                     _rename(member, module, f"{qualname}.{name}", seen)
 
 
-def _sort_key(name: str) -> tuple:
+def _sort_key(name: str) -> Tuple[int, str]:
     if name.isupper():
         group = 0
     elif name[:1].isupper():
@@ -128,7 +128,7 @@ def export(package_namespace: Union[ModuleType, MutableMapping[str, Any]], /) ->
     else:
         namespace = package_namespace
     module_name = namespace["__name__"]
-    seen: set = set()
+    seen: Set[int] = set()
     public = []
     for name, obj in list(namespace.items()):
         if name.startswith("_"):

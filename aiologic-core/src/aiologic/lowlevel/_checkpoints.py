@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from contextvars import ContextVar
-from typing import Any, Optional, TypeVar
+from contextvars import ContextVar, Token
+from typing import Any, List, Optional, TypeVar
 
 from ._libraries import Library, async_library, green_library
 
@@ -93,7 +93,7 @@ class _Setting:
 
     def __init__(self, value: bool) -> None:
         self._value = value
-        self._tokens: list = []
+        self._tokens: List[Token[Optional[bool]]] = []
 
     def __enter__(self) -> bool:
         self._tokens.append(green_override.set(self._value))

@@ -17,7 +17,7 @@ The event picks its library when the wait starts (through the cheap probes of
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Generator, Optional, Protocol
+from typing import Any, Generator, List, Optional, Protocol
 
 from ._checkpoints import async_enabled, green_enabled
 from ._libraries import async_library, green_library
@@ -92,11 +92,13 @@ _DONE: Any = object()
 
 
 class _EventState:
-    __slots__ = ()
+    __slots__ = ("_flag", "_outcome", "_waiter", "shield", "force", "__weakref__")
 
-    _flag: list
+    _flag: List[None]
     _outcome: Optional[bool]
     _waiter: Any
+    shield: bool
+    force: bool
 
     def set(self) -> bool:
         try:
@@ -158,7 +160,7 @@ class _EventState:
 
 
 class _GreenEvent(_EventState, GreenEvent):
-    __slots__ = ("_flag", "_outcome", "_waiter", "shield", "force", "__weakref__")
+    __slots__ = ()
 
     def __init__(self, shield: bool = False, force: bool = False) -> None:
         self._flag = [None]
@@ -206,7 +208,7 @@ class _GreenEvent(_EventState, GreenEvent):
 
 
 class _AsyncEvent(_EventState, AsyncEvent):
-    __slots__ = ("_flag", "_outcome", "_waiter", "shield", "force", "__weakref__")
+    __slots__ = ()
 
     def __init__(self, shield: bool = False, force: bool = False) -> None:
         self._flag = [None]

@@ -20,7 +20,7 @@ import sys
 from _thread import _local as _thread_local
 from _thread import get_ident
 from contextvars import ContextVar
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from sniffio import AsyncLibraryNotFoundError
 from sniffio import current_async_library_cvar as _sniffio_cvar
@@ -64,6 +64,8 @@ class Library:
 
     __slots__ = ("backend", "name", "kind", "running", "current_task", "task_ident", "checkpoints", "priority")
 
+    task_ident: Callable[[], Tuple[str, int]]
+
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.name = backend.name
@@ -78,7 +80,7 @@ class Library:
         if fast_number is not None:
             self.task_ident = lambda: (name, fast_number())
         elif type(backend).task_ident_number is Backend.task_ident_number:
-            self.task_ident: Callable[[], tuple] = lambda: (name, id(current_task()))
+            self.task_ident = lambda: (name, id(current_task()))
         else:
             self.task_ident = lambda: (name, ident_number(current_task()))
         self.checkpoints = _checkpoints_from_environment(backend)
@@ -110,7 +112,7 @@ _green_probes: List[Library] = []  # loaded green libraries except threading
 #: Root modules of the green libraries other than threading. While none of
 #: them is imported, every thread is a plain thread and the green probe costs
 #: one dictionary lookup per root.
-_green_roots: tuple = ("gevent", "eventlet")
+_green_roots: Tuple[str, ...] = ("gevent", "eventlet")
 
 
 def _register(backend: Backend) -> None:
@@ -180,10 +182,10 @@ def async_library() -> Library:
                 if lib.running():
                     return lib
             return _detect_async()
-    lib = _libraries.get(name)
-    if lib is None:
-        lib = library(name)
-    return lib
+    found = _libraries.get(name)
+    if found is None:
+        found = library(name)
+    return found
 
 
 def _detect_async() -> Library:
@@ -215,7 +217,7 @@ def current_async_library(*, failsafe: bool = False) -> Optional[str]:
 # -- green -------------------------------------------------------------------
 
 
-def green_task_ident() -> tuple:
+def green_task_ident() -> Tuple[str, int]:
     """The identifier of the calling green task; cheapest for plain threads."""
     if current_green_library_tlocal.name is None:
         modules = sys.modules

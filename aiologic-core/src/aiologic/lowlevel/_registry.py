@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from _thread import allocate_lock
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Set, Tuple
 
 from ._backend import API_VERSION, Backend
 
@@ -61,7 +61,7 @@ class _EntryPoint(NamedTuple):
 # `_thread` lock, created before any monkey-patching can replace it.
 _loading = allocate_lock()
 _entry_points: Optional[Dict[str, List[_EntryPoint]]] = None
-_rescanned: set = set()
+_rescanned: Set[str] = set()
 _backends: Dict[str, Backend] = {}
 _failures: Dict[str, BaseException] = {}
 

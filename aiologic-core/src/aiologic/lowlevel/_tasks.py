@@ -23,7 +23,7 @@ __all__ = (
 def current_thread() -> threading.Thread:
     """The `threading.Thread` of the current OS thread."""
     thread = threading.current_thread()
-    if isinstance(thread, threading._DummyThread):  # type: ignore[attr-defined]
+    if isinstance(thread, threading._DummyThread):
         raise RuntimeError("the current thread was not started through the threading module")
     return thread
 
@@ -46,7 +46,7 @@ def current_green_task_ident() -> Tuple[str, int]:
 
 def current_async_task_ident() -> Tuple[str, int]:
     """``(library, number)`` identifying the current async task."""
-    return async_library().task_ident()  # type: ignore[no-any-return]
+    return async_library().task_ident()
 
 
 def current_green_token() -> Any:

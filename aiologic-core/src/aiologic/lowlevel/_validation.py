@@ -21,7 +21,7 @@ def check_timeout(timeout: object, name: str = "timeout") -> Optional[float]:
         raise ValueError(f"{name} must be non-negative")
     if timeout == _inf:
         return None
-    return timeout  # type: ignore[return-value]
+    return timeout
 
 
 def check_int(value: object, name: str) -> int:
