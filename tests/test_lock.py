@@ -202,3 +202,22 @@ def test_repr():
     assert repr(lock) == f"<aiologic.Lock() at {id(lock):#x} [unlocked]>"
     lock.green_acquire()
     assert repr(lock) == f"<aiologic.Lock() at {id(lock):#x} [locked, waiting=0]>"
+
+
+def test_mixed_deadlock_is_an_error():
+    # API.md 6.4: a plain thread blocking on a lock held by an async task of
+    # its own thread raises instead of hanging, whatever blocking/timeout say.
+    import asyncio
+
+    async def main():
+        lock = aiologic.Lock()
+        await lock.async_acquire()
+        for kwargs in ({}, {"timeout": 1}, {"timeout": 0}, {"blocking": False}):
+            with pytest.raises(RuntimeError, match="the current thread is already holding this lock"):
+                lock.green_acquire(**kwargs)
+        assert lock.async_owned() and lock.waiting == 0
+        lock.async_release()
+        assert lock.green_acquire(timeout=0)
+        lock.green_release()
+
+    asyncio.run(main())

@@ -137,6 +137,10 @@ class AsyncioBackend(Backend):
             raise RuntimeError("no asyncio task is running")
         return task
 
+    def runs_in_this_thread(self, number: int) -> bool:
+        loop = _get_running_loop()
+        return loop is not None and any(id(task) == number for task in asyncio.all_tasks(loop))
+
     def current_token(self) -> asyncio.AbstractEventLoop:
         return get_running_loop()
 

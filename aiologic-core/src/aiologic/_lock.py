@@ -17,6 +17,7 @@ __all__ = ("Lock",)
 _ALREADY_HOLDING = "the current task is already holding this lock"
 _NOT_HOLDING = "the current task is not holding this lock"
 _UNLOCKED = "release unlocked lock"
+_THREAD_HOLDING = "the current thread is already holding this lock"
 
 
 class Lock(TokenQueue):
@@ -115,6 +116,8 @@ class Lock(TokenQueue):
         try:
             self._tokens.pop()
         except IndexError:
+            if ident[0] == "threading":
+                self._check_thread_deadlock()
             if not blocking or timeout == 0:
                 return False
             return self._green_wait(ident, timeout)
@@ -127,6 +130,8 @@ class Lock(TokenQueue):
         try:
             self._tokens.pop()
         except IndexError:
+            if ident[0] == "threading":
+                self._check_thread_deadlock()
             if timeout == 0:
                 backend.checkpoint_after()
                 return False
@@ -145,6 +150,16 @@ class Lock(TokenQueue):
         if not success:
             self._leave(item)
         return success
+
+    def _check_thread_deadlock(self) -> None:
+        # A plain thread about to block on a lock held by a task that runs in
+        # this very thread (an async task whose loop called us) would never
+        # be woken: refuse, as API.md 6.4 asks.
+        owner = self._owner
+        if owner is not None and owner[0] != "threading":
+            lib = _libraries._libraries.get(owner[0])
+            if lib is not None and lib.backend.runs_in_this_thread(owner[1]) and self._owner == owner:
+                raise RuntimeError(_THREAD_HOLDING)
 
     def green_release(self) -> None:
         """Release the lock; it passes to the oldest waiter at once."""

@@ -97,6 +97,14 @@ class Backend(ABC):
         default. The threading backend uses the thread identifier."""
         return id(task)
 
+    def runs_in_this_thread(self, number: int) -> bool:
+        """Whether the task whose identifier number is `number` belongs to a
+        scheduler of this library running in the calling thread. The core
+        asks before it blocks a whole thread for a lock that such a task
+        holds (a certain deadlock, reported as an error instead). May be
+        slow; the default answers False."""
+        return False
+
     # -- waiting -------------------------------------------------------------
 
     @abstractmethod
