@@ -105,16 +105,21 @@ class AsyncioWaiter:
         return True
 
 
-# asyncio.current_task() is a C function on 3.12+; before that it is written
-# in Python around the C-level registry of running tasks, which we read
-# directly for the same answer without the extra frame.
-_current_task: Any = asyncio.current_task
-if sys.version_info < (3, 12) and hasattr(asyncio.tasks, "_current_tasks"):
+# The current task, or None outside a task: the core's hot paths call this.
+# Up to 3.13, asyncio keeps running tasks in a C-level dict keyed by loop,
+# read here with two C calls and no exception outside a loop.
+if sys.version_info < (3, 14) and hasattr(asyncio.tasks, "_current_tasks"):
     _tasks_registry = asyncio.tasks._current_tasks
 
     def _current_task() -> "Optional[asyncio.Task[Any]]":
         task: "Optional[asyncio.Task[Any]]" = _tasks_registry.get(_get_running_loop())
         return task
+
+else:
+
+    def _current_task() -> "Optional[asyncio.Task[Any]]":
+        loop = _get_running_loop()
+        return None if loop is None else asyncio.current_task(loop)
 
 
 class AsyncioBackend(Backend):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Deque, Generator, List, Optional
 
 from .lowlevel import _libraries
-from .lowlevel._checkpoints import async_override, green_override
+from .lowlevel._checkpoints import async_checkpoints_on, green_checkpoints_on
 from .lowlevel._events import _AsyncEvent, _GreenEvent
 from .lowlevel._libraries import async_library, green_library
 from .lowlevel._validation import check_timeout
@@ -84,9 +84,7 @@ class Event:
         """Block until the event is set (True) or `timeout` expires (False)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        checkpoints = green_override.get()
-        if checkpoints is None and _libraries.any_green_checkpoints:
-            checkpoints = green_library().checkpoints
+        checkpoints = _libraries.green_checkpoints_possible and green_checkpoints_on()
         if not self._unset:
             if checkpoints:
                 green_library().backend.checkpoint()
@@ -119,9 +117,7 @@ class Event:
         """Wait until the event is set (True) or `timeout` expires (False)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        checkpoints = async_override.get()
-        if checkpoints is None and _libraries.any_async_checkpoints:
-            checkpoints = async_library().checkpoints
+        checkpoints = _libraries.async_checkpoints_possible and async_checkpoints_on()
         if not self._unset:
             if checkpoints:
                 await async_library().backend.checkpoint()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Optional, Tuple
 
 from .lowlevel import _libraries
-from .lowlevel._checkpoints import async_override, green_override
+from .lowlevel._checkpoints import async_checkpoints_on, green_checkpoints_on
 from .lowlevel._events import _AsyncEvent, _GreenEvent
-from .lowlevel._libraries import Library, async_library, green_library, green_task_ident
+from .lowlevel._libraries import async_library, async_task_ident, green_library, green_task_ident
 from .lowlevel._validation import check_timeout
 from ._tokens import TokenQueue
 from ._waitqueue import count_waiters
@@ -108,9 +108,7 @@ class Lock(TokenQueue):
         ident = green_task_ident()
         if self._owner == ident and self._owns(ident):
             raise RuntimeError(_ALREADY_HOLDING)
-        checkpoints = green_override.get()
-        if checkpoints is None and _libraries.any_green_checkpoints:
-            checkpoints = green_library().checkpoints
+        checkpoints = _libraries.green_checkpoints_possible and green_checkpoints_on()
         if checkpoints and blocking:
             return self._green_acquire_checkpointed(ident, timeout)
         try:
@@ -173,12 +171,30 @@ class Lock(TokenQueue):
         """Whether the current thread or greenlet owns the lock."""
         return self._owns(green_task_ident())
 
+    # `with` and `async with` repeat the fast path of the acquire methods
+    # instead of calling them: a call is a large part of an uncontended
+    # acquire's cost (see benchmarks/).
+
     def __enter__(self) -> Lock:
-        self.green_acquire()
+        ident = green_task_ident()
+        if self._owner == ident and self._owns(ident):
+            raise RuntimeError(_ALREADY_HOLDING)
+        checkpoints = _libraries.green_checkpoints_possible and green_checkpoints_on()
+        if checkpoints:
+            self._green_acquire_checkpointed(ident, None)
+            return self
+        try:
+            self._tokens.pop()
+        except IndexError:
+            if ident[0] == "threading":
+                self._check_thread_deadlock()
+            self._green_wait(ident, None)
+        else:
+            self._owner = ident
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        # The release runs in the acquiring task by construction.
+        # The release runs in the acquiring task by construction: no check.
         self._owner = None
         if self._waiters:
             self._give_back()
@@ -201,16 +217,13 @@ class Lock(TokenQueue):
         False if not acquired (``blocking=False`` or timeout)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        lib = async_library()
-        ident: Tuple[str, int] = lib.task_ident()
+        ident = async_task_ident()
         if self._owner == ident and self._owns(ident):
             raise RuntimeError(_ALREADY_HOLDING)
         if blocking:
-            checkpoints = async_override.get()
-            if checkpoints is None:
-                checkpoints = lib.checkpoints
+            checkpoints = _libraries.async_checkpoints_possible and async_checkpoints_on()
             if checkpoints:
-                return await self._async_acquire_checkpointed(lib, ident, timeout)
+                return await self._async_acquire_checkpointed(ident, timeout)
         try:
             self._tokens.pop()
         except IndexError:
@@ -220,8 +233,8 @@ class Lock(TokenQueue):
         self._owner = ident
         return True
 
-    async def _async_acquire_checkpointed(self, lib: Library, ident: Any, timeout: Optional[float]) -> bool:
-        backend = lib.backend
+    async def _async_acquire_checkpointed(self, ident: Any, timeout: Optional[float]) -> bool:
+        backend = async_library().backend
         await backend.checkpoint_before()
         try:
             self._tokens.pop()
@@ -249,17 +262,35 @@ class Lock(TokenQueue):
         """Release the lock (a plain method, not a coroutine)."""
         if self._tokens:
             raise RuntimeError(_UNLOCKED)
-        if not self._owns(async_library().task_ident()):
+        if not self._owns(async_task_ident()):
             raise RuntimeError(_NOT_HOLDING)
         self._release()
 
     def async_owned(self) -> bool:
         """Whether the current async task owns the lock."""
-        return self._owns(async_library().task_ident())
+        return self._owns(async_task_ident())
 
     async def __aenter__(self) -> Lock:
-        await self.async_acquire()
+        ident = async_task_ident()
+        if self._owner == ident and self._owns(ident):
+            raise RuntimeError(_ALREADY_HOLDING)
+        checkpoints = _libraries.async_checkpoints_possible and async_checkpoints_on()
+        if checkpoints:
+            await self._async_acquire_checkpointed(ident, None)
+            return self
+        try:
+            self._tokens.pop()
+        except IndexError:
+            await self._async_wait(ident, None)
+        else:
+            self._owner = ident
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self.__exit__()
+        self._owner = None
+        if self._waiters:
+            self._give_back()
+        else:
+            self._tokens.append(None)
+            if self._waiters:  # a waiter queued meanwhile
+                self._recheck()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, List, Optional, Tuple
 
 from .lowlevel import _libraries
-from .lowlevel._checkpoints import async_override, green_override
+from .lowlevel._checkpoints import async_checkpoints_on, green_checkpoints_on
 from .lowlevel._events import _AsyncEvent, _GreenEvent
 from .lowlevel._libraries import async_library, green_library
 from .lowlevel._validation import check_count, check_int, check_timeout
@@ -99,9 +99,7 @@ class Semaphore(TokenQueue):
         success, False if none was taken (``blocking=False`` or timeout)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        checkpoints = green_override.get()
-        if checkpoints is None and _libraries.any_green_checkpoints:
-            checkpoints = green_library().checkpoints
+        checkpoints = _libraries.green_checkpoints_possible and green_checkpoints_on()
         if checkpoints and blocking:
             backend = green_library().backend
             backend.checkpoint_before()
@@ -139,9 +137,7 @@ class Semaphore(TokenQueue):
         success, False if none was taken (``blocking=False`` or timeout)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        checkpoints = async_override.get()
-        if checkpoints is None and _libraries.any_async_checkpoints:
-            checkpoints = async_library().checkpoints
+        checkpoints = _libraries.async_checkpoints_possible and async_checkpoints_on()
         if checkpoints and blocking:
             backend = async_library().backend
             await backend.checkpoint_before()

@@ -173,8 +173,10 @@ class Backend(ABC):
 
     # -- optional hooks --------------------------------------------------------
 
-    #: A cheaper equivalent of `current_task`, if the library has one as a
-    #: plain callable (such as a C function); the core calls it on hot paths.
+    #: A cheaper `current_task` for hot paths, if the library has one: a
+    #: callable (ideally a C function) that returns the current task, or None
+    #: when the caller does not run in this library in this thread. It must
+    #: never raise: the core calls it to ask both questions at once.
     fast_current_task: Optional[Callable[[], Any]] = None
 
     #: Likewise for `task_ident_number(current_task())`, when the library can

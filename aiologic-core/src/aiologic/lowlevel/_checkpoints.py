@@ -14,6 +14,7 @@ import inspect
 from contextvars import ContextVar, Token
 from typing import Any, List, Optional, TypeVar
 
+from . import _libraries
 from ._libraries import Library, async_library, green_library
 
 __all__ = (
@@ -42,6 +43,34 @@ def green_enabled(lib: Library) -> bool:
 def async_enabled(lib: Library) -> bool:
     override = async_override.get()
     return lib.checkpoints if override is None else override
+
+
+def green_checkpoints_on() -> bool:
+    """The effective green setting for the caller (hot paths call this only
+    when `_libraries.green_checkpoints_possible`)."""
+    override = green_override.get()
+    if override is not None:
+        return override
+    return green_library().checkpoints
+
+
+def async_checkpoints_on() -> bool:
+    """The effective async setting for the caller (hot paths call this only
+    when `_libraries.async_checkpoints_possible`)."""
+    override = async_override.get()
+    if override is not None:
+        return override
+    return async_library().checkpoints
+
+
+def _set_green(value: bool) -> "Token[Optional[bool]]":
+    _libraries.green_checkpoints_possible = True
+    return green_override.set(value)
+
+
+def _set_async(value: bool) -> "Token[Optional[bool]]":
+    _libraries.async_checkpoints_possible = True
+    return async_override.set(value)
 
 
 def green_checkpoint_enabled() -> bool:
@@ -96,14 +125,14 @@ class _Setting:
         self._tokens: List[Token[Optional[bool]]] = []
 
     def __enter__(self) -> bool:
-        self._tokens.append(green_override.set(self._value))
+        self._tokens.append(_set_green(self._value))
         return self._value
 
     def __exit__(self, *exc_info: object) -> None:
         green_override.reset(self._tokens.pop())
 
     async def __aenter__(self) -> bool:
-        self._tokens.append(async_override.set(self._value))
+        self._tokens.append(_set_async(self._value))
         return self._value
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -115,7 +144,7 @@ def _wrap(value: bool, wrapped: Any) -> Any:
 
         @functools.wraps(wrapped)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            token = async_override.set(value)
+            token = _set_async(value)
             try:
                 return await wrapped(*args, **kwargs)
             finally:
@@ -125,7 +154,7 @@ def _wrap(value: bool, wrapped: Any) -> Any:
     if inspect.isawaitable(wrapped):
 
         async def proxy() -> Any:
-            token = async_override.set(value)
+            token = _set_async(value)
             try:
                 return await wrapped
             finally:
@@ -136,7 +165,7 @@ def _wrap(value: bool, wrapped: Any) -> Any:
 
         @functools.wraps(wrapped)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            token = green_override.set(value)
+            token = _set_green(value)
             try:
                 return wrapped(*args, **kwargs)
             finally:

@@ -19,8 +19,7 @@ import os
 import sys
 from _thread import _local as _thread_local
 from _thread import get_ident
-from contextvars import ContextVar
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from sniffio import AsyncLibraryNotFoundError
 from sniffio import current_async_library_cvar as _sniffio_cvar
@@ -45,10 +44,25 @@ class GreenLibraryNotFoundError(RuntimeError):
     symmetry: threading always counts, so detection never fails)."""
 
 
+#: Whether any thread ever set `current_green_library_tlocal.name`. Until
+#: then the green hot path skips reading the thread-local (a costly lookup).
+green_overridden = False
+
+
 class _GreenLibraryLocal(_thread_local):
     """Per-OS-thread override of `current_green_library()`."""
 
-    name: Optional[str] = None
+    _name: Optional[str] = None
+
+    @property
+    def name(self) -> Optional[str]:
+        return self._name
+
+    @name.setter
+    def name(self, value: Optional[str]) -> None:
+        global green_overridden
+        green_overridden = True
+        self._name = value
 
 
 current_green_library_tlocal = _GreenLibraryLocal()
@@ -62,9 +76,21 @@ class Library:
     override it per call.
     """
 
-    __slots__ = ("backend", "name", "kind", "running", "current_task", "task_ident", "checkpoints", "priority")
+    __slots__ = (
+        "backend",
+        "name",
+        "kind",
+        "running",
+        "current_task",
+        "task_ident",
+        "probe_task",
+        "ident_is_id",
+        "checkpoints",
+        "priority",
+    )
 
     task_ident: Callable[[], Tuple[str, int]]
+    probe_task: Callable[[], Any]
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -72,17 +98,29 @@ class Library:
         self.kind = backend.kind
         self.running = backend.running
         self.priority = backend.priority
+        self.current_task = backend.current_task
+        # Hot paths ask for the task through the cheaper probe if there is one.
         current_task = backend.fast_current_task or backend.current_task
-        self.current_task = current_task
         name = backend.name
         ident_number = backend.task_ident_number
         fast_number = backend.fast_task_ident_number
+        self.ident_is_id = fast_number is None and type(backend).task_ident_number is Backend.task_ident_number
         if fast_number is not None:
             self.task_ident = lambda: (name, fast_number())
         elif type(backend).task_ident_number is Backend.task_ident_number:
             self.task_ident = lambda: (name, id(current_task()))
         else:
             self.task_ident = lambda: (name, ident_number(current_task()))
+        # One call answers both "am I in this library" and "which task".
+        if backend.fast_current_task is not None:
+            self.probe_task = backend.fast_current_task
+        else:
+            running = backend.running
+
+            def probe_task() -> Any:
+                return current_task() if running() else None
+
+            self.probe_task = probe_task
         self.checkpoints = _checkpoints_from_environment(backend)
 
     def __repr__(self) -> str:
@@ -101,12 +139,16 @@ def _checkpoints_from_environment(backend: Backend) -> bool:
 
 _libraries: Dict[str, Library] = {}
 
-#: Whether any loaded library of each kind has checkpoints on by default. While
-#: false, a hot path without an `enable_checkpoints()` context needs no probe
-#: to know that checkpoints are off.
-any_async_checkpoints = False
-any_green_checkpoints = False
+#: Whether checkpoints may be on anywhere, per kind: some loaded library has
+#: them on by default, or an `enable_checkpoints()`/`disable_checkpoints()`
+#: context was ever entered. Until then a hot path knows, from one read, that
+#: checkpoints are off (see `_checkpoints.green_checkpoints_on`).
+async_checkpoints_possible = False
+green_checkpoints_possible = False
 _async_probes: List[Library] = []  # loaded async libraries, highest priority first
+# (name, probe_task) of the loaded async libraries whose task identifier is
+# `id(task)`, in the same order: the hot path of `async_task_ident()`.
+_async_task_probes: List[Tuple[str, Callable[[], Any]]] = []
 _green_probes: List[Library] = []  # loaded green libraries except threading
 
 #: Root modules of the green libraries other than threading. While none of
@@ -116,14 +158,14 @@ _green_roots: Tuple[str, ...] = ("gevent", "eventlet")
 
 
 def _register(backend: Backend) -> None:
-    global _green_roots, any_async_checkpoints, any_green_checkpoints
+    global _green_roots, async_checkpoints_possible, green_checkpoints_possible
     library = Library(backend)
     _libraries[backend.name] = library
     if library.checkpoints:
         if library.kind == "async":
-            any_async_checkpoints = True
+            async_checkpoints_possible = True
         else:
-            any_green_checkpoints = True
+            green_checkpoints_possible = True
     if backend.kind == "async":
         probes = _async_probes
     elif backend.name != "threading":
@@ -135,6 +177,8 @@ def _register(backend: Backend) -> None:
     # Replace the list's contents at once so that readers never see it half
     # sorted (slice assignment is a single operation on the list).
     probes[:] = sorted([*probes, library], key=lambda lib: -lib.priority)
+    if probes is _async_probes:
+        _async_task_probes[:] = [(lib.name, lib.probe_task) for lib in probes if lib.ident_is_id]
 
 
 _load_hooks.append(_register)
@@ -198,6 +242,17 @@ def _detect_async() -> Library:
     raise AsyncLibraryNotFoundError("unknown async library, or not in async context")
 
 
+def async_task_ident() -> Tuple[str, int]:
+    """The identifier of the calling async task: `async_library().task_ident()`
+    in one step for the common case (no sniffio marker, a loaded backend)."""
+    if current_async_library_tlocal.name is None and _sniffio_cvar.get() is None:
+        for name, probe_task in _async_task_probes:
+            task = probe_task()
+            if task is not None:
+                return (name, id(task))
+    return async_library().task_ident()
+
+
 def current_async_library(*, failsafe: bool = False) -> Optional[str]:
     """The name of the async library the caller runs in (``"asyncio"``,
     ``"trio"``...), or `None` with ``failsafe=True`` outside any."""
@@ -217,12 +272,11 @@ def current_async_library(*, failsafe: bool = False) -> Optional[str]:
 # -- green -------------------------------------------------------------------
 
 
-def green_task_ident() -> Tuple[str, int]:
+def green_task_ident(_modules: Mapping[str, object] = sys.modules) -> Tuple[str, int]:
     """The identifier of the calling green task; cheapest for plain threads."""
-    if current_green_library_tlocal.name is None:
-        modules = sys.modules
+    if not green_overridden:
         for root in _green_roots:
-            if root in modules:
+            if root in _modules:
                 break
         else:
             return ("threading", get_ident())
@@ -232,7 +286,7 @@ def green_task_ident() -> Tuple[str, int]:
 def green_library() -> Library:
     """The green library of the caller: threading unless a green library's
     hub exists in this thread (and the caller is not that hub). Cheap."""
-    name = current_green_library_tlocal.name
+    name = current_green_library_tlocal.name if green_overridden else None
     if name is None:
         modules = sys.modules
         for root in _green_roots:
