@@ -15,6 +15,7 @@ Python 3.8-compatible on purpose: the smoke interpreters include 3.8.
 import argparse
 import asyncio
 import gc
+import itertools
 import json
 import platform
 import sys
@@ -32,7 +33,8 @@ PYPY = platform.python_implementation() == "PyPy"
 TARGET_SECONDS = 0.2
 
 
-def header():
+def header(scenario):
+    print("  measures:    %s" % SCENARIOS[scenario].description)
     print("  interpreter: %s %s" % (platform.python_implementation(), sys.version.replace("\n", " ")))
     print("  executable:  %s" % sys.executable)
     print("  aiologic:    %s (version %s)" % (aiologic.__file__, getattr(aiologic, "__version__", "?")))
@@ -110,7 +112,6 @@ def throughput_table(title, target, impls, runs, template, run_loop):
     return {
         "title": title,
         "mode": "throughput",
-        "unit": "s/op",
         "target": target,
         "baseline": list(impls)[-1],
         "iterations": n,
@@ -182,33 +183,80 @@ def blocked_waiters(event):
     return event.waiting
 
 
-def fanout_once(make_event, n):
-    """Block `n` threads in `wait()`, then time from `set()` until the last
-    of them has returned. Each thread stamps the time it returned into its
-    own slot (no lock, so the measurement adds no contention of its own);
-    the answer is the latest stamp, read after every thread is joined."""
-    event = make_event()
-    stamps = [0.0] * n
+def fanout(schedule, n):
+    """For each event factory in `schedule`, in order: block `n` threads in
+    `wait()` on a fresh event, then time from `set()` until the last of them
+    has returned. Returns the seconds of each round.
 
-    def waiter(i):
-        event.wait()
-        stamps[i] = perf_counter()
+    The same `n` threads serve every round: starting 3000 threads costs
+    about a second here, which would blow the time budget, and their exit
+    (bookkeeping under the GIL) would run inside the timed window. Between
+    rounds each thread parks on a raw lock instead, a C-level wait that costs
+    the same whichever event is measured.
+    """
+    rounds = len(schedule)
+    events = [make() for make in schedule]
+    # One counter per round: next() on itertools.count is a single built-in
+    # call, atomic under the GIL (CPython's and PyPy's), so exactly one thread draws n - 1 and knows it is
+    # the last to return. No lock that the waiters would contend for.
+    arrivals = [itertools.count() for _ in range(rounds)]
+    ends = [0.0] * rounds
+    finished = [_locked() for _ in range(rounds)]  # released by the last one
+    gates = [_locked() for _ in range(rounds)]  # released by the main thread
 
-    threads = [threading.Thread(target=waiter, args=(i,), daemon=True) for i in range(n)]
+    def waiter():
+        for k in range(rounds):
+            events[k].wait()
+            if next(arrivals[k]) == n - 1:
+                ends[k] = perf_counter()
+                finished[k].release()
+            # Pass the gate in a chain: each thread lets the next one through.
+            gates[k].acquire()
+            gates[k].release()
+
+    threads = [threading.Thread(target=waiter, daemon=True) for _ in range(n)]
     for thread in threads:
         thread.start()
-    # A started thread may not have reached wait() yet: setting before all are
-    # blocked would time fewer wake-ups than claimed.
-    deadline = perf_counter() + 60
-    while blocked_waiters(event) < n:
-        if perf_counter() > deadline:
-            raise RuntimeError("only %d of %d threads blocked" % (blocked_waiters(event), n))
-        time.sleep(0.001)
-    t0 = perf_counter()
-    event.set()
-    for thread in threads:
-        thread.join()
-    return max(stamps) - t0
+    seconds = []
+    opened = 0  # gates released so far
+    try:
+        for k in range(rounds):
+            # Setting before every thread is blocked would time fewer
+            # wake-ups than claimed.
+            deadline = perf_counter() + 60
+            while blocked_waiters(events[k]) < n:
+                if perf_counter() > deadline:
+                    raise RuntimeError("%d of %d threads blocked" % (blocked_waiters(events[k]), n))
+                time.sleep(0.001)
+            # A waiter is counted just before it blocks: give the last ones
+            # time to get there, so none is still running when we start.
+            time.sleep(0.01)
+            gc.collect()
+            t0 = perf_counter()
+            events[k].set()
+            # A generous bound, only so that a broken waiter cannot hang us.
+            if not finished[k].acquire(timeout=300):
+                raise RuntimeError("the waiters of round %d did not all return" % k)
+            seconds.append(ends[k] - t0)
+            gates[k].release()
+            opened += 1
+    finally:
+        # On an error, free every thread so that it exits. Only the gates of
+        # rounds not run are still ours to open: the others may be held for
+        # an instant by a thread passing through.
+        for event in events:
+            event.set()
+        for gate in gates[opened:]:
+            gate.release()
+        for thread in threads:
+            thread.join()
+    return seconds
+
+
+def _locked():
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
 
 
 @scenario("event-fanout", "time from Event.set() until the last of N blocked threads returned")
@@ -220,14 +268,19 @@ def event_fanout(runs):
     impls = {"aiologic.Event": aiologic.Event, "threading.Event": threading.Event}
     tables = []
     for n in (1000, 3000):
-        measures = {label: (lambda make=make: fanout_once(make, n)) for label, make in impls.items()}
+        # One unrecorded round of each first, then A B A B ...
+        order = list(impls) * (1 + runs)
+        seconds = fanout([impls[label] for label in order], n)
+        samples = {label: [] for label in impls}
+        for label, value in list(zip(order, seconds))[len(impls):]:
+            samples[label].append(value)
         tables.append({
             "title": "set() -> last of N=%d waiters returned" % n,
+            "n": n,
             "mode": "time",
-            "unit": "s",
             "target": "ours <= 1.0x threading.Event, linear in N",
             "baseline": "threading.Event",
-            "samples": interleave(measures, runs, warmup=1),
+            "samples": samples,
         })
         # Not a timing check: a leaked thread would skew every later run.
         if threading.active_count() != before:
@@ -271,7 +324,6 @@ def lock_memory(runs):
         tables.append({
             "title": "bytes per %s" % name,
             "mode": "memory",
-            "unit": "B",
             "target": target,
             "baseline": "threading." + name,
             "samples": interleave(measures, runs, warmup=0),
@@ -284,7 +336,7 @@ def main():
     parser.add_argument("scenario", choices=sorted(SCENARIOS))
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
-    header()
+    header(args.scenario)
     result = SCENARIOS[args.scenario](args.runs)
     if isinstance(result, list):
         result = {"tables": result}

@@ -1,0 +1,286 @@
+"""Run the benchmark scenarios and report them.
+
+    uv run python benchmarks/run.py [scenario ...] [--runs N] [--upstream]
+
+Each scenario runs in a fresh process (scenarios.py) that measures our
+`aiologic` and the standard-library baseline in turns. With --upstream, a
+second process per scenario runs the same file in the throwaway environment
+benchmarks/.venv-upstream, which holds aiologic 0.17.1 from PyPI: the two
+processes alternate scenario by scenario within this one invocation.
+
+Ratios are throughput over the baseline's (> 1: we are faster) unless the
+row says "time" (< 1: we are faster) or "size" (< 1: we are smaller).
+Nothing here fails on a ratio: benchmarks report, they do not gate.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+REPO = os.path.dirname(HERE)
+OUR_SOURCE = os.path.join(REPO, "aiologic-core", "src", "aiologic") + os.sep
+WORKER = os.path.join(HERE, "scenarios.py")
+UPSTREAM_VENV = os.path.join(HERE, ".venv-upstream")
+UPSTREAM_REQUIREMENTS = ["aiologic==0.17.1", "anyio"]
+
+SCENARIOS = ["lock-green", "lock-async", "semaphore-green", "semaphore-async", "event-fanout", "lock-memory"]
+
+
+# -- processes ---------------------------------------------------------------
+
+
+def ensure_upstream(python):
+    """Create the upstream environment on first use. It is a separate venv
+    so that upstream aiologic never lands in the project's own .venv."""
+    if os.path.exists(python):
+        return
+    if python != venv_python(UPSTREAM_VENV):
+        sys.exit("no interpreter at %s" % python)
+    uv = shutil.which("uv")
+    if uv is None:
+        sys.exit("uv is needed to create %s" % UPSTREAM_VENV)
+    for command in (
+        [uv, "venv", UPSTREAM_VENV],
+        [uv, "pip", "install", "--python", UPSTREAM_VENV] + UPSTREAM_REQUIREMENTS,
+    ):
+        print("$ " + " ".join(command), flush=True)
+        subprocess.run(command, check=True)
+
+
+def source_revision():
+    """The commit our figures belong to, and whether the library sources
+    differ from it (edits under benchmarks/ do not count)."""
+
+    def git(*args):
+        return subprocess.run(
+            ["git", "-C", REPO] + list(args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            universal_newlines=True,
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        edited = git("status", "--porcelain", "--", "aiologic-core", "aiologic-asyncio")
+    except OSError:  # no git
+        return "unknown"
+    return "%s%s" % (commit or "unknown", " with uncommitted library edits" if edited else "")
+
+
+def venv_python(venv):
+    return os.path.join(venv, "Scripts" if os.name == "nt" else "bin", "python")
+
+
+def run_worker(role, python, scenario, runs):
+    """Run one scenario in a fresh process; echo its header, return its
+    parsed result."""
+    env = dict(os.environ)
+    if role == "upstream":
+        # `uv run` exports the project's environment; the upstream
+        # interpreter must see nothing of it.
+        for name in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
+            env.pop(name, None)
+    print("-- %s process" % role, flush=True)
+    started = time.perf_counter()
+    process = subprocess.run(
+        [python, WORKER, scenario, "--runs", str(runs)],
+        env=env,
+        stdout=subprocess.PIPE,
+        universal_newlines=True,
+        timeout=600,
+    )
+    result = None
+    for line in process.stdout.splitlines():
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT "):])
+        else:
+            print(line)
+    print("  (%.1f s)" % (time.perf_counter() - started))
+    if process.returncode != 0 or result is None:
+        sys.exit("%s process failed on %s (exit status %d)" % (role, scenario, process.returncode))
+    # Not a timing check: a wrong import would make every figure a lie.
+    ours = os.path.realpath(result["aiologic_file"]).startswith(OUR_SOURCE)
+    if ours != (role == "ours"):
+        sys.exit("%s process imported the wrong aiologic: %s" % (role, result["aiologic_file"]))
+    return result
+
+
+# -- figures -----------------------------------------------------------------
+
+# How each mode shows its samples, and which way its ratio points.
+UNITS = {"throughput": ("ns/op", 1e9), "time": ("ms", 1e3), "memory": ("B", 1)}
+RATIO_WORDS = {"throughput": "throughput", "time": "time", "memory": "size"}
+
+
+def ratio(mode, ours, base):
+    """Throughput ratio (higher is better) or time/size ratio (lower is)."""
+    return base / ours if mode == "throughput" else ours / base
+
+
+def fmt(value, mode):
+    unit, scale = UNITS[mode]
+    value *= scale
+    return "%.1f" % value if value < 1000 else "%.0f" % value
+
+
+def summarize(table):
+    """Per implementation: median, min, max, and the ratio over the
+    baseline from the medians with its spread over paired rounds."""
+    mode, base = table["mode"], table["baseline"]
+    base_samples = table["samples"][base]
+    rows = {}
+    for label, samples in table["samples"].items():
+        row = {"median": statistics.median(samples), "min": min(samples), "max": max(samples)}
+        if label != base:
+            paired = [ratio(mode, a, b) for a, b in zip(samples, base_samples)]
+            row["ratio"] = ratio(mode, row["median"], statistics.median(base_samples))
+            row["ratio_min"], row["ratio_max"] = min(paired), max(paired)
+        rows[label] = row
+    return rows
+
+
+def print_table(table, rows, where):
+    mode = table["mode"]
+    unit = UNITS[mode][0]
+    if "iterations" in table:
+        where += ", %d iterations per measurement" % table["iterations"]
+    print("    [%s, %s]" % (unit, where))
+    for label, row in rows.items():
+        line = "    %-22s median %9s   min..max %s..%s" % (
+            label,
+            fmt(row["median"], mode),
+            fmt(row["min"], mode),
+            fmt(row["max"], mode),
+        )
+        if "ratio" in row:
+            line += "   %s ratio %.2fx (rounds %.2f..%.2f)" % (
+                RATIO_WORDS[mode],
+                row["ratio"],
+                row["ratio_min"],
+                row["ratio_max"],
+            )
+        print(line)
+
+
+def describe(result):
+    return "%s %s, aiologic %s" % (result["implementation"], result["python"], result["aiologic_version"])
+
+
+def compare(table, rows, up_rows):
+    """Ours against upstream in one table: from the raw medians of the two
+    processes, and normalized by the baseline each process measured
+    alongside (which cancels a machine busier during one of them)."""
+    mode = table["mode"]
+    for label, row in rows.items():
+        if label == table["baseline"]:
+            continue
+        up = up_rows[label]
+        raw = ratio(mode, row["median"], up["median"])
+        # Both stdlib ratios point the same way, so their quotient does too.
+        normalized = row["ratio"] / up["ratio"]
+        print("  ours/upstream, %s: %s ratio %.2fx from the medians, %.2fx normalized by the baseline" % (
+            label, RATIO_WORDS[mode], raw, normalized))
+
+
+def run_scenario(scenario, runs, upstream_python, summary):
+    print("\n== %s" % scenario, flush=True)
+    ours = run_worker("ours", sys.executable, scenario, runs)
+    upstream = None
+    if upstream_python is not None:
+        upstream = run_worker("upstream", upstream_python, scenario, runs)
+        if (ours["implementation"], ours["python"]) != (upstream["implementation"], upstream["python"]):
+            print("   (different interpreters: compare the normalized ratios only)")
+    if "skipped" in ours:
+        print("  skipped: %s" % ours["skipped"])
+        return
+    up_tables = [None] * len(ours["tables"])
+    if upstream is not None and "tables" in upstream:
+        up_tables = upstream["tables"]
+    for table, up_table in zip(ours["tables"], up_tables):
+        table["scenario"] = scenario
+        rows = summarize(table)
+        print("  %s -- target: %s" % (table["title"], table["target"]))
+        print_table(table, rows, "ours process, " + describe(ours))
+        up_rows = {}
+        if up_table is not None:
+            up_rows = summarize(up_table)
+            print_table(up_table, up_rows, "upstream process, " + describe(upstream))
+            compare(table, rows, up_rows)
+        # Closing table order: each of ours, its upstream twin, the baseline.
+        for label, row in rows.items():
+            if label != table["baseline"]:
+                summary.append((table, label + " (ours)", row))
+                if label in up_rows:
+                    summary.append((table, label + " (upstream)", up_rows[label]))
+        summary.append((table, table["baseline"], rows[table["baseline"]]))
+    print_growth(ours["tables"], "ours")
+    if upstream is not None and "tables" in upstream:
+        print_growth(upstream["tables"], "upstream")
+
+
+def print_growth(tables, role):
+    """For tables measured at several sizes N: how the median grows from the
+    smallest N to the largest, against the growth of N itself."""
+    sized = [table for table in tables if "n" in table]
+    if len(sized) < 2:
+        return
+    small, large = sized[0], sized[-1]
+    growth = ", ".join(
+        "%s %.2fx" % (label, statistics.median(large["samples"][label]) / statistics.median(samples))
+        for label, samples in small["samples"].items()
+    )
+    print("  growth from N=%d to N=%d (%s process): %s; linear would be %.2fx" % (
+        small["n"], large["n"], role, growth, large["n"] / small["n"]))
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Run aiologic's benchmark scenarios.")
+    parser.add_argument("scenarios", nargs="*", metavar="scenario", help="any of: " + ", ".join(SCENARIOS))
+    parser.add_argument("--runs", type=int, default=9, help="measurements per implementation (at least 7)")
+    parser.add_argument("--upstream", action="store_true", help="also measure aiologic 0.17.1 from PyPI")
+    parser.add_argument(
+        "--upstream-python",
+        default=venv_python(UPSTREAM_VENV),
+        help="interpreter of the upstream environment (default: %(default)s)",
+    )
+    args = parser.parse_args()
+    unknown = [name for name in args.scenarios if name not in SCENARIOS]
+    if unknown:
+        parser.error("unknown scenario(s): %s (choose from %s)" % (", ".join(unknown), ", ".join(SCENARIOS)))
+    if args.runs < 7:
+        parser.error("--runs must be at least 7: a median of fewer is too easily moved")
+    upstream_python = None
+    if args.upstream:
+        ensure_upstream(args.upstream_python)
+        upstream_python = args.upstream_python
+
+    print("driver: %s" % sys.version.replace("\n", " "))
+    print("source: %s" % source_revision())
+    summary = []  # (table, row label, row) for the closing table
+    for scenario in args.scenarios or SCENARIOS:
+        run_scenario(scenario, args.runs, upstream_python, summary)
+    print_summary(summary)
+
+
+def print_summary(summary):
+    """All figures once more, as a Markdown table for benchmarks/README.md
+    (the targets are printed with each scenario above)."""
+    print("\n| scenario | measure | implementation | median | min..max | ratio vs baseline |")
+    print("|---|---|---|---|---|---|")
+    for table, label, row in summary:
+        mode = table["mode"]
+        unit = UNITS[mode][0]
+        rel = "%.2fx %s" % (row["ratio"], RATIO_WORDS[mode]) if "ratio" in row else "baseline"
+        print("| %s | %s | %s | %s %s | %s..%s | %s |" % (
+            table["scenario"], table["title"], label, fmt(row["median"], mode), unit,
+            fmt(row["min"], mode), fmt(row["max"], mode), rel))
+
+
+if __name__ == "__main__":
+    main()
