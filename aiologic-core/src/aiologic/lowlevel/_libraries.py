@@ -26,7 +26,9 @@ from sniffio import current_async_library_cvar as _sniffio_cvar
 from sniffio import thread_local as current_async_library_tlocal
 
 from ._backend import Backend
-from ._registry import BackendNotFoundError, _load_hooks, candidate_libraries, get_backend
+from ._registry import KNOWN_LIBRARIES, BackendNotFoundError, _load_hooks, candidate_libraries, get_backend
+
+_KNOWN_NAMES = frozenset(known.name for known in KNOWN_LIBRARIES)
 
 __all__ = (
     "AsyncLibraryNotFoundError",
@@ -151,14 +153,17 @@ _async_probes: List[Library] = []  # loaded async libraries, highest priority fi
 _async_task_probes: List[Tuple[str, Callable[[], Any]]] = []
 _green_probes: List[Library] = []  # loaded green libraries except threading
 
-#: Root modules of the green libraries other than threading. While none of
-#: them is imported, every thread is a plain thread and the green probe costs
-#: one dictionary lookup per root.
-_green_roots: Tuple[str, ...] = ("gevent", "eventlet")
+#: Marker modules of the green libraries other than threading (see
+#: `KnownLibrary.marker_module`): the built-in libraries' one marker, and
+#: the root modules of third-party green libraries. While none of them is
+#: imported, every thread is a plain thread. (Kept apart because PyPy's JIT
+#: makes a lookup of a global key nearly free, not one of a loop variable.)
+(_GREEN_MARKER,) = {known.marker_module for known in KNOWN_LIBRARIES if known.kind == "green" and known.marker_module}
+_green_markers: Tuple[str, ...] = ()
 
 
 def _register(backend: Backend) -> None:
-    global _green_roots, async_checkpoints_possible, green_checkpoints_possible
+    global _green_markers, async_checkpoints_possible, green_checkpoints_possible
     library = Library(backend)
     _libraries[backend.name] = library
     if library.checkpoints:
@@ -170,8 +175,8 @@ def _register(backend: Backend) -> None:
         probes = _async_probes
     elif backend.name != "threading":
         probes = _green_probes
-        if backend.root_module not in _green_roots:
-            _green_roots = (*_green_roots, backend.root_module)
+        if backend.name not in _KNOWN_NAMES and backend.root_module not in _green_markers:
+            _green_markers = (*_green_markers, backend.root_module)
     else:
         return
     # Replace the list's contents at once so that readers never see it half
@@ -274,9 +279,9 @@ def current_async_library(*, failsafe: bool = False) -> Optional[str]:
 
 def green_task_ident(_modules: Mapping[str, object] = sys.modules) -> Tuple[str, int]:
     """The identifier of the calling green task; cheapest for plain threads."""
-    if not green_overridden:
-        for root in _green_roots:
-            if root in _modules:
+    if not green_overridden and _GREEN_MARKER not in _modules:
+        for marker in _green_markers:
+            if marker in _modules:
                 break
         else:
             return ("threading", get_ident())
@@ -289,8 +294,10 @@ def green_library() -> Library:
     name = current_green_library_tlocal.name if green_overridden else None
     if name is None:
         modules = sys.modules
-        for root in _green_roots:
-            if root in modules:
+        if _GREEN_MARKER in modules:
+            return _detect_green()
+        for marker in _green_markers:
+            if marker in modules:
                 return _detect_green()
         return THREADING
     lib = _libraries.get(name)

@@ -30,6 +30,11 @@ class KnownLibrary(NamedTuple):
     kind: str  # "async" or "green"
     root_module: str
     distribution: str
+    #: A module the library cannot run without. While none of the green
+    #: libraries' markers is imported, no hub can exist in any thread, which
+    #: the green hot path learns from one lookup (gevent and eventlet share
+    #: ``greenlet``).
+    marker_module: str = ""
 
 
 #: The built-in libraries, in detection priority order within each kind.
@@ -37,8 +42,8 @@ KNOWN_LIBRARIES: Tuple[KnownLibrary, ...] = (
     KnownLibrary("trio", "async", "trio", "aiologic-trio"),
     KnownLibrary("curio", "async", "curio", "aiologic-curio"),
     KnownLibrary("asyncio", "async", "asyncio", "aiologic-asyncio"),
-    KnownLibrary("gevent", "green", "gevent", "aiologic-greenlet"),
-    KnownLibrary("eventlet", "green", "eventlet", "aiologic-greenlet"),
+    KnownLibrary("gevent", "green", "gevent", "aiologic-greenlet", "greenlet"),
+    KnownLibrary("eventlet", "green", "eventlet", "aiologic-greenlet", "greenlet"),
     KnownLibrary("threading", "green", "threading", "aiologic-core"),
 )
 _KNOWN = {library.name: library for library in KNOWN_LIBRARIES}
