@@ -112,6 +112,8 @@ def test_missing_green_backend_names_distribution():
     out = run(
         """
         import sys, types
+        # what importing gevent does to sys.modules (gevent imports greenlet)
+        sys.modules["greenlet"] = types.ModuleType("greenlet")
         sys.modules["gevent"] = types.ModuleType("gevent")
         import aiologic
         try:
