@@ -7,7 +7,7 @@ from typing import Any, Deque, Generator, List, Optional
 from .lowlevel import _libraries
 from .lowlevel._checkpoints import async_checkpoints_on, green_checkpoints_on
 from .lowlevel._events import _AsyncEvent, _GreenEvent
-from .lowlevel._libraries import async_library, green_library
+from .lowlevel._libraries import async_library, current_async_library_tlocal, green_library
 from .lowlevel._validation import check_timeout
 from .lowlevel._wakeups import close_batch, open_batch
 from ._waitqueue import count_waiters, discard, waiter_queue
@@ -68,15 +68,23 @@ class Event:
             waiters = holder[0]
             popleft = waiters.popleft
             gate = open_batch()
+            error: Optional[BaseException] = None
             try:
                 while waiters:
                     try:
                         event = popleft()
                     except IndexError:
                         break
-                    event.set()
+                    # A failing wake-up (or an interrupt) must not leave the
+                    # remaining waiters asleep: wake them all, then raise.
+                    try:
+                        event.set()
+                    except BaseException as exc:
+                        error = error or exc
             finally:
                 close_batch(gate)
+            if error is not None:
+                raise error
 
     # -- green side ------------------------------------------------------------
 
@@ -111,13 +119,16 @@ class Event:
     # -- async side ------------------------------------------------------------
 
     def __await__(self) -> Generator[Any, Any, bool]:
-        return self.with_().__await__()
+        return (yield from self.with_().__await__())
 
     async def with_(self, timeout: Optional[float] = None) -> bool:
         """Wait until the event is set (True) or `timeout` expires (False)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        checkpoints = _libraries.async_checkpoints_possible and async_checkpoints_on()
+        # trio names itself in sniffio's marker before its backend is loaded
+        checkpoints = (
+            _libraries.async_checkpoints_possible or current_async_library_tlocal.name is not None
+        ) and async_checkpoints_on()
         if not self._unset:
             if checkpoints:
                 await async_library().backend.checkpoint()

@@ -38,10 +38,11 @@ class Lock(TokenQueue):
         self._tokens = [None]
         self._waiters = []
         self._owner = None
-        # The waiter event of a hand-off in progress. While it is set, `_owner`
-        # names that waiter even if it is giving up at this very moment; a
-        # task that reads its own identifier in `_owner` checks this event to
-        # tell a real ownership from such a passing one (see `_owns`).
+        # The waiter event of the latest hand-off. While a hand-off is in
+        # progress, `_owner` names its waiter even if that waiter is giving up
+        # at this very moment; a task that reads its own identifier in
+        # `_owner` checks this event to tell a real ownership from such a
+        # passing one (see `_owns` and `_granting`).
         self._pending = None
         return self
 
@@ -77,16 +78,22 @@ class Lock(TokenQueue):
 
     # -- hand-off hooks (see `_tokens`) ----------------------------------------
 
+    # `_pending` is written before `_owner` and `_owner` is cleared as soon
+    # as a hand-off fails, so a task that reads its own identifier in
+    # `_owner` always finds its own event in `_pending` (see `_owns`). After a
+    # successful hand-off `_pending` keeps that event: it is set for good, so
+    # it never makes anyone's ownership look passing.
+
     def _granting(self, event: Any, ident: Any) -> None:
         self._pending = event
         self._owner = ident
 
-    def _granted(self) -> None:
-        self._pending = None
+    def _revoked(self) -> None:
+        self._owner = None
 
     def _returning(self) -> None:
-        self._pending = None
         self._owner = None
+        self._pending = None
 
     def _owns(self, ident: Tuple[str, int]) -> bool:
         if self._owner != ident:
@@ -194,7 +201,11 @@ class Lock(TokenQueue):
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        # The release runs in the acquiring task by construction: no check.
+        # The release runs in the acquiring task by construction, so the
+        # owner is not probed again; only a lock released meanwhile (inside
+        # the block) is caught.
+        if self._tokens:
+            raise RuntimeError(_UNLOCKED)
         self._owner = None
         if self._waiters:
             self._give_back()
@@ -287,6 +298,8 @@ class Lock(TokenQueue):
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        if self._tokens:
+            raise RuntimeError(_UNLOCKED)
         self._owner = None
         if self._waiters:
             self._give_back()

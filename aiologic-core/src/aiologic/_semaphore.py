@@ -7,7 +7,7 @@ from typing import Any, List, Optional, Tuple
 from .lowlevel import _libraries
 from .lowlevel._checkpoints import async_checkpoints_on, green_checkpoints_on
 from .lowlevel._events import _AsyncEvent, _GreenEvent
-from .lowlevel._libraries import async_library, green_library
+from .lowlevel._libraries import async_library, current_async_library_tlocal, green_library
 from .lowlevel._validation import check_count, check_int, check_timeout
 from .meta import DEFAULT
 from ._tokens import TokenQueue
@@ -99,8 +99,8 @@ class Semaphore(TokenQueue):
         success, False if none was taken (``blocking=False`` or timeout)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        checkpoints = _libraries.green_checkpoints_possible and green_checkpoints_on()
-        if checkpoints and blocking:
+        checkpoints = blocking and _libraries.green_checkpoints_possible and green_checkpoints_on()
+        if checkpoints:
             backend = green_library().backend
             backend.checkpoint_before()
             if self._take():
@@ -137,8 +137,13 @@ class Semaphore(TokenQueue):
         success, False if none was taken (``blocking=False`` or timeout)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        checkpoints = _libraries.async_checkpoints_possible and async_checkpoints_on()
-        if checkpoints and blocking:
+        # trio names itself in sniffio's marker before its backend is loaded
+        checkpoints = (
+            blocking
+            and (_libraries.async_checkpoints_possible or current_async_library_tlocal.name is not None)
+            and async_checkpoints_on()
+        )
+        if checkpoints:
             backend = async_library().backend
             await backend.checkpoint_before()
             if self._take():
@@ -172,7 +177,7 @@ class Semaphore(TokenQueue):
 
     def release(self, count: int = 1) -> None:
         """Give back `count` permits: each goes to the oldest waiter first."""
-        if count != 1:
+        if type(count) is not int or count != 1:
             count = check_count(count)
             for _ in range(count - 1):
                 self._give_back()
@@ -205,10 +210,12 @@ class BinarySemaphore(Semaphore):
         return super().__new__(cls, initial_value, max_value)
 
     def release(self, count: int = 1) -> None:
-        if count != 1:
+        if type(count) is not int or count != 1:
             check_int(count, "count")
             raise ValueError("count must be 1")
-        Semaphore.release(self)
+        # The next class in the MRO: Semaphore, or BoundedSemaphore for a
+        # BoundedBinarySemaphore.
+        super().release()
 
     green_release = release
     async_release = release
@@ -274,14 +281,20 @@ class BoundedSemaphore(Semaphore):
         self._slots.append(None)
         return True
 
-    def _granted(self) -> None:
-        self._slots.append(None)  # the waiter now holds a permit
+    def _granting(self, event: Any, data: Any) -> None:
+        self._slots.append(None)  # the waiter is about to hold a permit
+
+    def _revoked(self) -> None:
+        try:
+            self._slots.pop()
+        except IndexError:  # an over-release raced with us; it has raised
+            pass
 
     def _pass_on(self) -> None:
         self.release()
 
     def release(self, count: int = 1) -> None:
-        if count != 1:
+        if type(count) is not int or count != 1:
             check_int(count, "count")
             raise ValueError("count must be 1")
         try:
@@ -301,7 +314,3 @@ class BoundedBinarySemaphore(BinarySemaphore, BoundedSemaphore):
 
     def __new__(cls, initial_value: Any = DEFAULT, max_value: Any = DEFAULT) -> Any:
         return BoundedSemaphore.__new__(cls, initial_value, max_value)
-
-    release = BoundedSemaphore.release
-    green_release = release
-    async_release = release

@@ -32,11 +32,15 @@ class TokenQueue:
     _tokens: List[Any]
     _waiters: List[Deque[Any]]
 
+    # The hooks run while the giver holds the token, before the `set()` that
+    # may wake the waiter: once `set()` has succeeded, the waiter may already
+    # be running (and releasing), so nothing may be written after it.
+
     def _granting(self, event: Any, data: Any) -> None:
         """Hook: about to hand a token to the waiter `(event, data)`."""
 
-    def _granted(self) -> None:
-        """Hook: the last `_granting` took effect."""
+    def _revoked(self) -> None:
+        """Hook: that waiter gave up first; the token was not handed over."""
 
     def _returning(self) -> None:
         """Hook: the token goes back to the list (no waiter took it)."""
@@ -55,8 +59,8 @@ class TokenQueue:
                         break
                     self._granting(*item)
                     if item[0].set():
-                        self._granted()
                         return
+                    self._revoked()
             self._returning()
             tokens.append(None)
             if not holder or not holder[0]:
@@ -81,9 +85,10 @@ class TokenQueue:
         return item
 
     def _leave(self, item: Tuple[Any, Any]) -> None:
-        """A wait ended without success (timeout or exception): leave the
-        queue, or pass on a token that was handed over meanwhile."""
-        if item[0].cancelled():
+        """A wait ended without success (timeout or exception, perhaps before
+        it even started): leave the queue, or pass on a token that was handed
+        over meanwhile."""
+        if item[0]._give_up():
             discard(self._waiters, item)
         else:
             self._pass_on()

@@ -29,6 +29,8 @@ __all__ = ("AsyncEvent", "Event", "GreenEvent", "create_async_event", "create_gr
 class Event(Protocol):
     """What green and async low-level events have in common."""
 
+    __slots__ = ()
+
     shield: bool
     force: bool
 
@@ -44,7 +46,7 @@ class Event(Protocol):
     def __bool__(self) -> bool: ...
 
 
-class GreenEvent(ABC):
+class GreenEvent(Event, ABC):
     """A low-level event waited for by a thread or a greenlet."""
 
     __slots__ = ()
@@ -63,7 +65,7 @@ class GreenEvent(ABC):
         """Block until set (True) or until `timeout` expires (False)."""
 
 
-class AsyncEvent(ABC):
+class AsyncEvent(Event, ABC):
     """A low-level event awaited by an async task."""
 
     __slots__ = ()
@@ -122,7 +124,11 @@ class _EventState:
 
     def _give_up(self) -> bool:
         """Called by the waiting side on timeout or cancellation: True if the
-        wait was given up before any set(), False if a set() won."""
+        wait was given up before any set(), False if a set() won. Calling it
+        again gives the same answer."""
+        outcome = self._outcome
+        if outcome is not None:
+            return outcome is False
         try:
             self._flag.pop()
         except IndexError:
@@ -175,8 +181,13 @@ class _GreenEvent(_EventState, GreenEvent):
         if self._begin():
             self._checkpoint()
             return self._outcome is True
-        lib = green_library()
-        waiter = lib.backend.create_waiter(shield=self.shield)
+        try:
+            lib = green_library()
+            waiter = lib.backend.create_waiter(shield=self.shield)
+        except BaseException:
+            self._give_up()
+            self._waiter = _DONE
+            raise
         self._waiter = waiter
         if not self._flag:  # set() came between _begin() and now
             self._waiter = _DONE
@@ -218,17 +229,23 @@ class _AsyncEvent(_EventState, AsyncEvent):
         self.force = force
 
     def __await__(self) -> Generator[Any, Any, bool]:
-        return self.with_().__await__()
+        return (yield from self.with_().__await__())
 
     async def with_(self, timeout: Optional[float] = None) -> bool:
         if timeout is not None:
             timeout = check_timeout(timeout)
-        lib = async_library()
         if self._begin():
+            lib = async_library()
             if self.force or async_enabled(lib):
                 await lib.backend.checkpoint()
             return self._outcome is True
-        waiter = lib.backend.create_waiter(shield=self.shield)
+        try:
+            lib = async_library()
+            waiter = lib.backend.create_waiter(shield=self.shield)
+        except BaseException:
+            self._give_up()
+            self._waiter = _DONE
+            raise
         self._waiter = waiter
         if not self._flag:  # set() came between _begin() and now
             self._waiter = _DONE

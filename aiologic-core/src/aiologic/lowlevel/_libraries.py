@@ -147,6 +147,10 @@ _libraries: Dict[str, Library] = {}
 #: checkpoints are off (see `_checkpoints.green_checkpoints_on`).
 async_checkpoints_possible = False
 green_checkpoints_possible = False
+# A checkpoint variable set in the environment may concern a library whose
+# backend is not loaded yet.
+if any(key.startswith("AIOLOGIC_") and key.endswith("_CHECKPOINTS") and value for key, value in os.environ.items()):
+    async_checkpoints_possible = green_checkpoints_possible = True
 _async_probes: List[Library] = []  # loaded async libraries, highest priority first
 # (name, probe_task) of the loaded async libraries whose task identifier is
 # `id(task)`, in the same order: the hot path of `async_task_ident()`.
@@ -238,12 +242,21 @@ def async_library() -> Library:
 
 
 def _detect_async() -> Library:
+    # Every candidate is probed, loaded ones included: another thread may
+    # have loaded one since the caller looked. A library that is imported but
+    # has no backend may be the one running: its error is raised only if no
+    # other library answers.
+    missing: Optional[BackendNotFoundError] = None
     for known in candidate_libraries("async"):
-        if known.name in _libraries:
-            continue  # already probed by the caller
-        lib = library(known.name)
+        try:
+            lib = library(known.name)
+        except BackendNotFoundError as exc:
+            missing = missing or exc
+            continue
         if lib.running():
             return lib
+    if missing is not None:
+        raise missing
     raise AsyncLibraryNotFoundError("unknown async library, or not in async context")
 
 
@@ -268,7 +281,10 @@ def current_async_library(*, failsafe: bool = False) -> Optional[str]:
         return name
     try:
         return async_library().name
-    except AsyncLibraryNotFoundError:
+    except (AsyncLibraryNotFoundError, BackendNotFoundError):
+        # Without its backend, an imported library cannot be probed: with
+        # `failsafe` it counts as not running; otherwise its error names the
+        # distribution to install.
         if failsafe:
             return None
         raise

@@ -138,7 +138,7 @@ def _load(name: str) -> Backend:
         if name == "threading":
             loader = _load_threading
         elif name in _KNOWN:
-            loader = lambda: getattr(__import__(f"aiologic_{name}"), "backend")  # noqa: E731
+            loader = lambda: _import_builtin(name)  # noqa: E731
         else:
             raise _missing(name)
     try:
@@ -160,6 +160,15 @@ def _load(name: str) -> Backend:
     if backend.name != name:
         raise _missing(name, f"its entry point gave the backend for {backend.name!r}")
     return backend
+
+
+def _import_builtin(name: str) -> Any:
+    # A plugin package may serve several libraries (aiologic_greenlet serves
+    # gevent and eventlet): "<name>_backend" first, then "backend".
+    import importlib
+
+    module = importlib.import_module(_KNOWN[name].distribution.replace("-", "_"))
+    return getattr(module, f"{name}_backend", None) or module.backend
 
 
 def _load_threading() -> Backend:
@@ -190,8 +199,8 @@ def get_backend(name: str) -> Backend:
             exc.__traceback__ = None
             _failures[name] = exc
             raise
+        _on_load(backend)  # before publishing: readers of _backends find it registered
         _backends[name] = backend
-        _on_load(backend)
         return backend
 
 
