@@ -26,6 +26,7 @@ from sniffio import current_async_library_cvar as _sniffio_cvar
 from sniffio import thread_local as current_async_library_tlocal
 
 from ._backend import Backend
+from . import _registry
 from ._registry import KNOWN_LIBRARIES, BackendNotFoundError, _load_hooks, candidate_libraries, get_backend
 
 _KNOWN_NAMES = frozenset(known.name for known in KNOWN_LIBRARIES)
@@ -322,8 +323,22 @@ def green_library() -> Library:
     return lib
 
 
+_BUILTIN_GREEN_ROOTS = tuple(
+    known.root_module for known in KNOWN_LIBRARIES if known.kind == "green" and known.name != "threading"
+)
+
+
 def _detect_green() -> Library:
     modules = sys.modules
+    # The marker may be imported without any green library (SQLAlchemy
+    # imports greenlet): once the entry points are read, and so every
+    # third-party green root is in `_green_markers`, that case is cheap.
+    if _registry._entry_points is not None:
+        for root in _BUILTIN_GREEN_ROOTS + _green_markers:
+            if root in modules:
+                break
+        else:
+            return THREADING
     for known in candidate_libraries("green"):
         if known.name != "threading" and known.root_module in modules:
             library(known.name)  # raises naming the distribution if missing
