@@ -41,6 +41,9 @@ class World:
     library = "?"  # aiologic's name for the library (current_*_library())
     is_async = True
     can_cancel = True  # tasks can be cancelled from outside
+    # Tasks woken together resume in the order they were woken (trio
+    # deliberately shuffles each batch of runnable tasks).
+    resumes_in_wake_order = True
     requires: tuple = ()  # importable modules needed
 
     @classmethod
@@ -227,6 +230,94 @@ class AsyncioWorld(World):
         return asyncio.CancelledError
 
 
+# -- trio --------------------------------------------------------------------
+
+
+class _TrioHandle(Handle):
+    def __init__(self, world: "TrioWorld", body: Body, args: tuple) -> None:
+        import trio
+
+        self.done = trio.Event()
+        self.scope = trio.CancelScope()
+        self.result: Any = None
+        self.error: Optional[BaseException] = None
+
+        async def runner() -> None:
+            with self.scope:
+                try:
+                    self.result = await body(world, *args)
+                except BaseException as exc:
+                    self.error = exc
+                    if isinstance(exc, trio.Cancelled):
+                        raise
+                finally:
+                    self.done.set()
+            if self.scope.cancelled_caught and self.error is None:
+                self.error = RuntimeError("cancelled")
+
+        world.nursery.start_soon(runner)
+
+    async def join(self) -> Any:
+        await self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+    def cancel(self) -> None:
+        self.scope.cancel()
+
+
+class _TrioCancelAfter:
+    def __init__(self, seconds: float) -> None:
+        import trio
+
+        self._scope = trio.move_on_after(seconds)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._scope.cancelled_caught
+
+    async def __aenter__(self) -> "_TrioCancelAfter":
+        self._scope.__enter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> bool:
+        return bool(self._scope.__exit__(*exc_info))
+
+
+class TrioWorld(World):
+    name = library = "trio"
+    requires = ("trio",)
+    resumes_in_wake_order = False
+
+    def run(self, body: Body, *args: Any) -> Any:
+        import trio
+
+        async def main() -> Any:
+            async with trio.open_nursery() as nursery:
+                self.nursery = nursery
+                result = await body(self, *args)
+            return result
+
+        return trio.run(main)
+
+    async def sleep(self, seconds: float) -> None:
+        import trio
+
+        await trio.sleep(seconds)
+
+    async def spawn(self, body: Body, *args: Any) -> Handle:
+        return _TrioHandle(self, body, args)
+
+    def cancel_after(self, seconds: float) -> Any:
+        return _TrioCancelAfter(seconds)
+
+    def cancelled_exception(self) -> Any:
+        import trio
+
+        return trio.Cancelled
+
+
 # -- anyio (on any backend) --------------------------------------------------
 
 
@@ -321,11 +412,21 @@ class AnyioAsyncioWorld(AnyioWorld):
     backend = "asyncio"
 
 
+class AnyioTrioWorld(AnyioWorld):
+    name = "anyio-trio"
+    library = "trio"
+    backend = "trio"
+    requires = ("anyio", "trio")
+    resumes_in_wake_order = False
+
+
 #: Every world, by name. One line per world.
 WORLDS: Dict[str, type] = {
     "threading": ThreadingWorld,
     "asyncio": AsyncioWorld,
     "anyio-asyncio": AnyioAsyncioWorld,
+    "trio": TrioWorld,
+    "anyio-trio": AnyioTrioWorld,
 }
 
 
