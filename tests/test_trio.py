@@ -930,3 +930,16 @@ def test_fallback_without_trio_private_state():
         """
     )
     assert out == "ok True"
+
+
+def test_task_identity_outside_a_trio_task_raises():
+    # sniffio's marker says trio, but no trio task runs (an instrument hook,
+    # an abort callback): no identity of a task that does not exist.
+    from aiologic.lowlevel import current_async_library_tlocal, current_async_task_ident
+
+    current_async_library_tlocal.name = "trio"
+    try:
+        with pytest.raises(RuntimeError):
+            current_async_task_ident()
+    finally:
+        current_async_library_tlocal.name = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional, Tuple
 
 from .lowlevel import _libraries
-from .lowlevel._checkpoints import async_checkpoints_on, green_checkpoints_on
+from .lowlevel._checkpoints import async_checkpoints_for, green_checkpoints_on
 from .lowlevel._events import _AsyncEvent, _GreenEvent
 from .lowlevel._libraries import async_library, async_task_ident, green_library, green_task_ident
 from .lowlevel._validation import check_timeout
@@ -232,7 +232,7 @@ class Lock(TokenQueue):
         if self._owner == ident and self._owns(ident):
             raise RuntimeError(_ALREADY_HOLDING)
         if blocking:
-            checkpoints = _libraries.async_checkpoints_possible and async_checkpoints_on()
+            checkpoints = _libraries.async_checkpoints_possible and async_checkpoints_for(ident)
             if checkpoints:
                 return await self._async_acquire_checkpointed(ident, timeout)
         try:
@@ -285,7 +285,7 @@ class Lock(TokenQueue):
         ident = async_task_ident()
         if self._owner == ident and self._owns(ident):
             raise RuntimeError(_ALREADY_HOLDING)
-        checkpoints = _libraries.async_checkpoints_possible and async_checkpoints_on()
+        checkpoints = _libraries.async_checkpoints_possible and async_checkpoints_for(ident)
         if checkpoints:
             await self._async_acquire_checkpointed(ident, None)
             return self

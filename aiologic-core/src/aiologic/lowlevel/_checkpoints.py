@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 from contextvars import ContextVar, Token
-from typing import Any, List, Optional, TypeVar
+from typing import Any, List, Optional, Tuple, TypeVar
 
 from . import _libraries
 from ._libraries import Library, async_library, green_library
@@ -61,6 +61,15 @@ def async_checkpoints_on() -> bool:
     if override is not None:
         return override
     return async_library().checkpoints
+
+
+def async_checkpoints_for(ident: Tuple[str, int]) -> bool:
+    """`async_checkpoints_on()` for a caller whose task identifier is known
+    (its library is loaded): no second probe."""
+    override = async_override.get()
+    if override is not None:
+        return override
+    return _libraries._libraries[ident[0]].checkpoints
 
 
 def _set_green(value: bool) -> "Token[Optional[bool]]":

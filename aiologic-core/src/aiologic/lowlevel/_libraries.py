@@ -102,8 +102,19 @@ class Library:
         self.running = backend.running
         self.priority = backend.priority
         self.current_task = backend.current_task
-        # Hot paths ask for the task through the cheaper probe if there is one.
-        current_task = backend.fast_current_task or backend.current_task
+        # Hot paths ask for the task through the cheaper probe if there is
+        # one; where it finds no task (trio's marker set outside a task, an
+        # asyncio callback), `current_task()` raises the library's error.
+        fast_task = backend.fast_current_task
+        if fast_task is None:
+            current_task = backend.current_task
+        else:
+            slow_task = backend.current_task
+
+            def current_task() -> Any:
+                task = fast_task()
+                return slow_task() if task is None else task
+
         name = backend.name
         ident_number = backend.task_ident_number
         fast_number = backend.fast_task_ident_number
@@ -115,8 +126,8 @@ class Library:
         else:
             self.task_ident = lambda: (name, ident_number(current_task()))
         # One call answers both "am I in this library" and "which task".
-        if backend.fast_current_task is not None:
-            self.probe_task = backend.fast_current_task
+        if fast_task is not None:
+            self.probe_task = fast_task
         else:
             running = backend.running
 
