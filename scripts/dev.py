@@ -4,7 +4,7 @@
     python3 scripts/dev.py demo               # python -m aiologic in .venv/
     python3 scripts/dev.py test [ARGS...]     # the whole test suite (pytest ARGS)
     python3 scripts/dev.py smoke PYTHON [ARGS...]
-        # the suite without stress tests on another interpreter, in .venv-NAME/:
+        # the suite without stress and slow tests on another interpreter, in .venv-NAME/:
         # PYTHON is a version (3.8, 3.13: pyenv's build if there is one),
         # pypy3 (Debian: apt-get install -y pypy3 pypy3-venv) or a path
 
@@ -35,7 +35,8 @@ MAIN_ENV = ROOT / ".venv"
 UV_PIN = "0.13.9"
 MIN_UV = (0, 13, 9)
 SYNC_ARGS = ["sync", "--all-packages", "--group", "test"]
-SMOKE_ARGS = ["tests", "-m", "not stress"]
+# The wheels-and-venvs test (slow) runs once, in the full suite on 3.11.
+SMOKE_ARGS = ["tests", "-m", "not stress and not slow"]
 NO_TESTS = 5  # pytest.ExitCode.NO_TESTS_COLLECTED
 
 _timings: List[Tuple[str, float, str]] = []

@@ -173,3 +173,63 @@ def test_checkpoint_environment_variables():
     assert run(code, AIOLOGIC_ASYNCIO_CHECKPOINTS="0") == "True False"
     assert run(code, AIOLOGIC_ASYNC_CHECKPOINTS="1", AIOLOGIC_ASYNCIO_CHECKPOINTS="") == "False False"
     assert run(code, AIOLOGIC_GREEN_CHECKPOINTS="yes") == "False True"
+
+
+def test_third_party_backend_loads_only_once_its_module_is_imported():
+    # Loading a plugin imports its library: detection must not do that in
+    # programs that do not use the library (it once loaded every plugin).
+    out = run(
+        """
+        import asyncio, sys, types
+        import aiologic
+        from aiologic.lowlevel import Backend, _registry, current_async_library
+
+        loads = []
+
+        class SomeioBackend(Backend):
+            name, kind, root_module = "someio", "async", "someio"
+            def running(self): return False
+            def current_task(self): raise RuntimeError
+            def current_token(self): raise RuntimeError
+            def create_waiter(self, *, shield=False): raise RuntimeError
+            async def checkpoint(self): pass
+            async def checkpoint_before(self): pass
+            async def checkpoint_after(self): pass
+            def clock(self): return 0.0
+            async def sleep(self, seconds): pass
+            def shield(self, wrapped): return wrapped
+
+        def load():
+            loads.append("someio")
+            return SomeioBackend()
+
+        real = _registry._read_entry_points
+        def with_someio():
+            found = real()
+            found["someio"] = [_registry._EntryPoint("someio", "aiologic_someio:backend", "aiologic-someio", load)]
+            return found
+        _registry._read_entry_points = with_someio
+
+        async def main():
+            async with aiologic.Lock():
+                return current_async_library()
+
+        print(asyncio.run(main()), current_async_library(failsafe=True), loads)
+        sys.modules["someio"] = types.ModuleType("someio")  # the library is imported now
+        print(current_async_library(failsafe=True), loads)
+        """
+    )
+    assert out.splitlines() == ["asyncio None []", "None ['someio']"]
+
+
+def test_python_m_aiologic_maps_libraries_to_backends():
+    from aiologic.__main__ import library_map
+
+    found, absent = library_map({"threading": "aiologic-core"})
+    lines = dict(found)
+    assert lines["threading"] == "aiologic-core (installed)"
+    assert lines["asyncio"] == "aiologic-asyncio (not installed)"
+    for name in ("curio", "gevent", "eventlet"):
+        assert (name in absent) != (name in lines)
+    found, _ = library_map(installed_backends())
+    assert dict(found)["asyncio"] == "aiologic-asyncio (installed)"

@@ -1,9 +1,11 @@
 """``python -m aiologic``: what is installed, and a short cross-world demo.
 
 It prints the aiologic version and where it was imported from, the installed
-backends, a warning if the ``aiologic`` package on disk is not the one that
-``aiologic-core`` installed, and then shares one `aiologic.Lock` between a
-plain thread and async tasks running in event loops of their own threads.
+backends, the libraries found in the environment with the backend each needs
+(``trio -> aiologic-trio (installed)``), a warning if the ``aiologic``
+package on disk is not the one that ``aiologic-core`` installed, and then
+shares one `aiologic.Lock` between a plain thread and async tasks running in
+event loops of their own threads.
 """
 
 from __future__ import annotations
@@ -101,6 +103,51 @@ def identity_problems() -> List[str]:
     if others:
         problems.append("other distributions also install aiologic/__init__.py: " + ", ".join(others))
     return problems
+
+
+# -- libraries and backends ----------------------------------------------------------
+
+
+def library_map(backends: Dict[str, str]) -> Tuple[List[Tuple[str, str]], List[str]]:
+    """The libraries importable in this environment, each with the
+    distribution of its backend and whether that is installed
+    (``("trio", "aiologic-trio (installed)")``), and the known libraries
+    that are not importable here. Nothing is imported to find a library;
+    third-party backends are loaded (to learn their library's module)."""
+    import importlib.util
+
+    from .lowlevel._registry import KNOWN_LIBRARIES, BackendNotFoundError, get_backend
+
+    def importable(module: str) -> bool:
+        try:
+            return importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            return False
+
+    found: List[Tuple[str, str]] = []
+    absent: List[str] = []
+    for known in KNOWN_LIBRARIES:
+        if not importable(known.root_module):
+            absent.append(known.name)
+            continue
+        if known.name in backends:
+            found.append((known.name, f"{backends[known.name]} (installed)"))
+        else:
+            found.append((known.name, f"{known.distribution} (not installed)"))
+    known_names = {known.name for known in KNOWN_LIBRARIES}
+    for name, dist in backends.items():
+        if name in known_names:
+            continue
+        try:
+            backend = get_backend(name)
+        except BackendNotFoundError as exc:
+            found.append((name, f"{dist} (installed, but it does not load: {exc})"))
+            continue
+        if importable(backend.root_module):
+            found.append((name, f"{dist} (installed)"))
+        else:
+            found.append((name, f"{dist} (installed; its library {backend.root_module!r} is not)"))
+    return found, absent
 
 
 # -- the demo -------------------------------------------------------------------
@@ -265,9 +312,16 @@ def main() -> int:
     backends = lowlevel.installed_backends()
     print("installed backends:")
     for name, dist in backends.items():
-        print(f"  {name:<10} from {dist}")
+        print(f"  {name:<{max(map(len, backends))}} from {dist}")
     if not backends:
         print("  (none found)")
+    print("libraries found here, and the backend each needs:")
+    found, absent = library_map(backends)
+    width = max([len(name) for name, _ in found] + [10])
+    for name, line in found:
+        print(f"  {name:<{width}} -> {line}")
+    if absent:
+        print(f"  (not found here: {', '.join(absent)})")
     print()
     return run_demo(backends)
 

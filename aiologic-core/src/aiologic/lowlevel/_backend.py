@@ -4,7 +4,9 @@ The core knows no library by itself. Everything library-specific (how to tell
 that code runs inside the library, which task is calling, how to suspend and
 wake that task, checkpoints, time, shielding) is behind this one abstract
 class. The threading backend in `aiologic.lowlevel._threading_backend` and the
-`aiologic-asyncio` plugin are complete implementations to copy from.
+`aiologic-asyncio` plugin are complete implementations to copy from;
+``docs/writing-a-backend.md`` walks through a third party's, the
+`aiologic-exampleloop` distribution in ``examples/exampleloop/``.
 
 A plugin publishes one instance through the entry-point group
 ``aiologic.backends``, under the library's name as sniffio says it::
@@ -34,7 +36,8 @@ __all__ = ("API_VERSION", "Backend")
 #: The version of this interface. A backend states the version it was written
 #: for in `Backend.api_version`; the registry refuses a backend whose version
 #: is newer than the core's (it may use members the core does not call) and
-#: accepts older ones for as long as their members keep their meaning.
+#: accepts older ones for as long as their members keep their meaning. Changes
+#: follow the deprecation policy of ``docs/writing-a-backend.md``.
 API_VERSION = 1
 
 
@@ -45,7 +48,11 @@ class Backend(ABC):
     api_version: ClassVar[int] = API_VERSION
 
     #: The library's name as users and sniffio say it: ``"asyncio"``,
-    #: ``"trio"``, ``"gevent"``... Also the entry point's name.
+    #: ``"trio"``, ``"gevent"``... Also the entry point's name. Detection
+    #: loads a third-party backend once a module of this name is imported
+    #: (loading it imports the library), so it is normally the name of
+    #: `root_module`; a library named otherwise is found through sniffio's
+    #: markers only.
     name: ClassVar[str]
 
     #: ``"async"`` or ``"green"`` (see the module docstring).

@@ -344,12 +344,18 @@ def _detect_green() -> Library:
     # The marker may be imported without any green library (SQLAlchemy
     # imports greenlet): once the entry points are read, and so every
     # third-party green root is in `_green_markers`, that case is cheap.
-    if _registry._entry_points is not None:
+    registered = _registry._entry_points
+    if registered is not None:
         for root in _BUILTIN_GREEN_ROOTS + _green_markers:
             if root in modules:
                 break
         else:
-            return THREADING
+            # a third-party plugin's library is named like its entry point
+            for name in registered:
+                if name not in _KNOWN_NAMES and name in modules:
+                    break
+            else:
+                return THREADING
     for known in candidate_libraries("green"):
         if known.name != "threading" and known.root_module in modules:
             library(known.name)  # raises naming the distribution if missing

@@ -214,7 +214,8 @@ def installed_backends() -> Dict[str, str]:
 
 def candidate_libraries(kind: str) -> List[KnownLibrary]:
     """The libraries of `kind` that may be in use now: built-in or registered,
-    with their root module already imported. Reads the entry points once."""
+    with their root module already imported. Reads the entry points once, and
+    loads a registered backend only once a module named like it is imported."""
     candidates = []
     registered = _scan()
     for library in KNOWN_LIBRARIES:
@@ -223,10 +224,17 @@ def candidate_libraries(kind: str) -> List[KnownLibrary]:
     for name in registered:
         if name in _KNOWN:
             continue
-        try:
-            backend = get_backend(name)
-        except BackendNotFoundError:
-            continue
+        backend = _backends.get(name)
+        if backend is None:
+            # Loading a backend imports its library. Until a module named
+            # like the entry point (the library's root module) is imported,
+            # the library cannot be in use: leave its plugin unloaded.
+            if name not in sys.modules:
+                continue
+            try:
+                backend = get_backend(name)
+            except BackendNotFoundError:
+                continue
         if backend.kind == kind and backend.root_module in sys.modules:
             candidates.append(KnownLibrary(name, kind, backend.root_module, registered[name][0].distribution))
     return candidates

@@ -1,0 +1,564 @@
+"""One test body, every world.
+
+A test body is an ``async def body(w, ...)`` written against the small API of
+`World` below. Async worlds run it as a task of their library; green worlds
+(threading, and later gevent and eventlet) drive the same coroutine by hand:
+their operations never suspend, they block the thread or greenlet instead, so
+the coroutine completes in one `send()`. Concurrency inside a body goes
+through `w.spawn()`: a task in async worlds, a thread (or greenlet) in green
+ones.
+
+Adding a world is one line: in `WORLDS` for a built-in one (and a `World`
+subclass if its library is new), or, for a third party's loop, one entry
+point in the group ``aiologic_testing.worlds`` naming its `World` subclass::
+
+    [project.entry-points."aiologic_testing.worlds"]
+    someio = "aiologic_someio.testing:SomeioWorld"
+
+Cross-world tests run bodies of several worlds at once, each in its own
+thread (`run_in_threads`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import sys
+import threading
+import time
+import warnings
+from typing import Any, AsyncIterator, Callable, Coroutine, ClassVar, Dict, FrozenSet, List, Optional, Tuple, Type
+
+__all__ = (
+    "ENTRY_POINT_GROUP",
+    "WORLDS",
+    "AnyioAsyncioWorld",
+    "AnyioTrioWorld",
+    "AnyioWorld",
+    "AsyncioWorld",
+    "Body",
+    "Handle",
+    "ThreadingWorld",
+    "TrioWorld",
+    "World",
+    "all_worlds",
+    "available_worlds",
+    "drive",
+    "make_world",
+    "run_in_threads",
+)
+
+#: A test body: ``async def body(w, *args)``.
+Body = Callable[..., Coroutine[Any, Any, Any]]
+
+
+def drive(coro: Any) -> Any:
+    """Run a coroutine that never suspends (a green world's body)."""
+    try:
+        coro.send(None)
+    except StopIteration as exc:
+        return exc.value
+    coro.close()
+    raise RuntimeError("a green body suspended: it awaited something of an async library")
+
+
+class World:
+    """How a test body blocks, sleeps, spawns and cancels in one world.
+
+    A subclass describes its world with the class attributes below; a test
+    that cannot apply to some worlds asks them (`can_cancel`, `supports()`,
+    or the ``world_features`` marker), never for a world's name.
+    """
+
+    name: ClassVar[str] = "?"
+    #: aiologic's name for the library (what `current_*_library()` says).
+    library: ClassVar[str] = "?"
+    is_async: ClassVar[bool] = True
+    #: Tasks can be cancelled from outside (`cancel_after`, `Handle.cancel`).
+    can_cancel: ClassVar[bool] = True
+    #: Tasks woken together resume in the order they were woken (trio
+    #: deliberately shuffles each batch of runnable tasks).
+    resumes_in_wake_order: ClassVar[bool] = True
+    #: Importable modules the world needs (its library and its aiologic
+    #: backend); without them the world is not available.
+    requires: ClassVar[Tuple[str, ...]] = ()
+    #: What a body may use directly besides this API: the libraries whose
+    #: own functions work in this world ("asyncio", "anyio", "trio"...). A
+    #: test marked ``@pytest.mark.world_features("anyio")`` runs only in
+    #: worlds that list "anyio".
+    features: ClassVar[FrozenSet[str]] = frozenset()
+
+    @classmethod
+    def available(cls) -> bool:
+        return all(importlib.util.find_spec(module) is not None for module in cls.requires)
+
+    @classmethod
+    def supports(cls, *features: str) -> bool:
+        """Whether the world offers every one of `features`."""
+        return frozenset(features) <= cls.features
+
+    def run(self, body: Body, *args: Any) -> Any:
+        """Run `body(self, *args)` in this world, in the calling thread."""
+        raise NotImplementedError
+
+    # -- primitive faces ---------------------------------------------------
+
+    async def acquire(self, primitive: Any, **kwargs: Any) -> Any:
+        if self.is_async:
+            return await primitive.async_acquire(**kwargs)
+        return primitive.green_acquire(**kwargs)
+
+    def release(self, primitive: Any, *args: Any) -> Any:
+        if self.is_async:
+            return primitive.async_release(*args)
+        return primitive.green_release(*args)
+
+    def owned(self, primitive: Any) -> bool:
+        return bool(primitive.async_owned() if self.is_async else primitive.green_owned())
+
+    async def wait(self, primitive: Any, timeout: Optional[float] = None) -> Any:
+        if self.is_async:
+            return await primitive.with_(timeout)
+        return primitive.wait(timeout)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, primitive: Any) -> AsyncIterator[Any]:
+        """``async with primitive`` or ``with primitive``, as the world uses it."""
+        if self.is_async:
+            async with primitive as bound:
+                yield bound
+        else:
+            with primitive as bound:
+                yield bound
+
+    # -- scheduling ----------------------------------------------------------
+
+    async def sleep(self, seconds: float) -> None:
+        raise NotImplementedError
+
+    async def spawn(self, body: Body, *args: Any) -> "Handle":
+        raise NotImplementedError
+
+    def cancel_after(self, seconds: float) -> Any:
+        """A context manager (sync `with` in green worlds, `async with` in
+        async ones... always entered with `async with`) that cancels what
+        runs inside after `seconds`; its `.cancelled` tells whether it did."""
+        raise NotImplementedError
+
+    def cancelled_exception(self) -> Any:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Handle:
+    """A spawned task or thread."""
+
+    async def join(self) -> Any:
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        raise NotImplementedError
+
+
+# -- threading ---------------------------------------------------------------
+
+
+class _ThreadHandle(Handle):
+    def __init__(self, world: "ThreadingWorld", body: Body, args: Tuple[Any, ...]) -> None:
+        self.result: Any = None
+        self.error: Optional[BaseException] = None
+
+        def target() -> None:
+            try:
+                self.result = drive(body(world, *args))
+            except BaseException as exc:  # reported by join()
+                self.error = exc
+
+        self.thread = threading.Thread(target=target, daemon=True)
+        self.thread.start()
+
+    async def join(self) -> Any:
+        self.thread.join(30)
+        if self.thread.is_alive():
+            raise TimeoutError("spawned thread did not finish in 30 s")
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+    def cancel(self) -> None:
+        raise RuntimeError("threads cannot be cancelled")
+
+
+class ThreadingWorld(World):
+    name = "threading"
+    library = "threading"
+    is_async = False
+    can_cancel = False
+
+    def run(self, body: Body, *args: Any) -> Any:
+        return drive(body(self, *args))
+
+    async def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    async def spawn(self, body: Body, *args: Any) -> Handle:
+        return _ThreadHandle(self, body, args)
+
+
+# -- asyncio -----------------------------------------------------------------
+
+
+class _AsyncioHandle(Handle):
+    def __init__(self, task: Any) -> None:
+        self.task = task
+
+    async def join(self) -> Any:
+        return await self.task
+
+    def cancel(self) -> None:
+        self.task.cancel()
+
+
+class _AsyncioCancelAfter:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.cancelled = False
+
+    async def __aenter__(self) -> "_AsyncioCancelAfter":
+        import asyncio
+
+        task = asyncio.current_task()
+        assert task is not None
+
+        def fire() -> None:
+            self.cancelled = True
+            task.cancel()
+
+        self._handle = asyncio.get_running_loop().call_later(self.seconds, fire)
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        import asyncio
+
+        self._handle.cancel()
+        if self.cancelled and exc_type is asyncio.CancelledError:
+            task = asyncio.current_task()
+            if hasattr(task, "uncancel"):
+                task.uncancel()  # type: ignore[union-attr]
+            return True
+        return False
+
+
+class AsyncioWorld(World):
+    name = "asyncio"
+    library = "asyncio"
+    requires = ("aiologic_asyncio",)
+    features = frozenset({"asyncio"})
+
+    def run(self, body: Body, *args: Any) -> Any:
+        import asyncio
+
+        return asyncio.run(body(self, *args))
+
+    async def sleep(self, seconds: float) -> None:
+        import asyncio
+
+        await asyncio.sleep(seconds)
+
+    async def spawn(self, body: Body, *args: Any) -> Handle:
+        import asyncio
+
+        return _AsyncioHandle(asyncio.ensure_future(body(self, *args)))
+
+    def cancel_after(self, seconds: float) -> Any:
+        return _AsyncioCancelAfter(seconds)
+
+    def cancelled_exception(self) -> Any:
+        import asyncio
+
+        return asyncio.CancelledError
+
+
+# -- trio --------------------------------------------------------------------
+
+
+class _TrioHandle(Handle):
+    def __init__(self, world: "TrioWorld", body: Body, args: Tuple[Any, ...]) -> None:
+        import trio
+
+        self.done = trio.Event()
+        self.scope = trio.CancelScope()
+        self.result: Any = None
+        self.error: Optional[BaseException] = None
+
+        async def runner() -> None:
+            with self.scope:
+                try:
+                    self.result = await body(world, *args)
+                except BaseException as exc:
+                    self.error = exc
+                    if isinstance(exc, trio.Cancelled):
+                        raise
+                finally:
+                    self.done.set()
+            if self.scope.cancelled_caught and self.error is None:
+                self.error = RuntimeError("cancelled")
+
+        world.nursery.start_soon(runner)
+
+    async def join(self) -> Any:
+        await self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+    def cancel(self) -> None:
+        self.scope.cancel()
+
+
+class _TrioCancelAfter:
+    def __init__(self, seconds: float) -> None:
+        import trio
+
+        self._scope = trio.move_on_after(seconds)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._scope.cancelled_caught
+
+    async def __aenter__(self) -> "_TrioCancelAfter":
+        self._scope.__enter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> bool:
+        return bool(self._scope.__exit__(*exc_info))
+
+
+class TrioWorld(World):
+    name = "trio"
+    library = "trio"
+    requires = ("trio", "aiologic_trio")
+    features = frozenset({"trio"})
+    resumes_in_wake_order = False
+
+    def run(self, body: Body, *args: Any) -> Any:
+        import trio
+
+        async def main() -> Any:
+            async with trio.open_nursery() as nursery:
+                self.nursery = nursery
+                result = await body(self, *args)
+            return result
+
+        return trio.run(main)
+
+    async def sleep(self, seconds: float) -> None:
+        import trio
+
+        await trio.sleep(seconds)
+
+    async def spawn(self, body: Body, *args: Any) -> Handle:
+        return _TrioHandle(self, body, args)
+
+    def cancel_after(self, seconds: float) -> Any:
+        return _TrioCancelAfter(seconds)
+
+    def cancelled_exception(self) -> Any:
+        import trio
+
+        return trio.Cancelled
+
+
+# -- anyio (on any backend) --------------------------------------------------
+
+
+class _AnyioHandle(Handle):
+    def __init__(self, world: "AnyioWorld", body: Body, args: Tuple[Any, ...]) -> None:
+        import anyio
+
+        self.done = anyio.Event()
+        self.scope: Any = None
+        self.result: Any = None
+        self.error: Optional[BaseException] = None
+
+        async def runner() -> None:
+            with anyio.CancelScope() as scope:
+                self.scope = scope
+                try:
+                    self.result = await body(world, *args)
+                except BaseException as exc:
+                    self.error = exc
+                    if isinstance(exc, anyio.get_cancelled_exc_class()):
+                        raise
+                finally:
+                    self.done.set()
+            if scope.cancelled_caught and self.error is None:
+                self.error = anyio.get_cancelled_exc_class()()
+
+        world.group.start_soon(runner)
+
+    async def join(self) -> Any:
+        await self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+    def cancel(self) -> None:
+        self.scope.cancel()
+
+
+class _AnyioCancelAfter:
+    def __init__(self, seconds: float) -> None:
+        import anyio
+
+        self._scope = anyio.move_on_after(seconds)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._scope.cancelled_caught
+
+    async def __aenter__(self) -> "_AnyioCancelAfter":
+        self._scope.__enter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> bool:
+        return bool(self._scope.__exit__(*exc_info))
+
+
+class AnyioWorld(World):
+    backend: ClassVar[str] = "asyncio"
+    requires: ClassVar[Tuple[str, ...]] = ("anyio", "aiologic_asyncio")
+    features = frozenset({"anyio", "asyncio"})
+
+    def run(self, body: Body, *args: Any) -> Any:
+        import anyio
+
+        async def main() -> Any:
+            async with anyio.create_task_group() as group:
+                self.group = group
+                result = await body(self, *args)
+            return result
+
+        return anyio.run(main, backend=self.backend)
+
+    async def sleep(self, seconds: float) -> None:
+        import anyio
+
+        await anyio.sleep(seconds)
+
+    async def spawn(self, body: Body, *args: Any) -> Handle:
+        return _AnyioHandle(self, body, args)
+
+    def cancel_after(self, seconds: float) -> Any:
+        return _AnyioCancelAfter(seconds)
+
+    def cancelled_exception(self) -> Any:
+        import anyio
+
+        return anyio.get_cancelled_exc_class()
+
+
+class AnyioAsyncioWorld(AnyioWorld):
+    name = "anyio-asyncio"
+    library = "asyncio"
+    backend = "asyncio"
+
+
+class AnyioTrioWorld(AnyioWorld):
+    name = "anyio-trio"
+    library = "trio"
+    backend = "trio"
+    requires = ("anyio", "trio", "aiologic_trio")
+    features = frozenset({"anyio", "trio"})
+    resumes_in_wake_order = False
+
+
+#: The built-in worlds, by name. One line per world.
+WORLDS: Dict[str, Type[World]] = {
+    "threading": ThreadingWorld,
+    "asyncio": AsyncioWorld,
+    "anyio-asyncio": AnyioAsyncioWorld,
+    "trio": TrioWorld,
+    "anyio-trio": AnyioTrioWorld,
+}
+
+#: The entry-point group through which other distributions add worlds
+#: (name -> `World` subclass).
+ENTRY_POINT_GROUP = "aiologic_testing.worlds"
+
+_registered: Optional[Dict[str, Type[World]]] = None
+_registering = threading.Lock()
+
+
+def _load_registered() -> Dict[str, Type[World]]:
+    if sys.version_info >= (3, 10):
+        from importlib.metadata import entry_points
+    else:
+        from importlib_metadata import entry_points
+
+    found: Dict[str, Type[World]] = {}
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+        dist = getattr(getattr(ep, "dist", None), "name", "?")
+        if ep.name in WORLDS or ep.name in found:
+            warnings.warn(f"aiologic-testing: {dist} registers a second world named {ep.name!r}; ignored", stacklevel=2)
+            continue
+        try:
+            cls = ep.load()
+        except Exception as exc:
+            warnings.warn(f"aiologic-testing: the world {ep.name!r} of {dist} does not load: {exc!r}", stacklevel=2)
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, World)):
+            warnings.warn(f"aiologic-testing: {ep.value} ({dist}) is not a World subclass", stacklevel=2)
+            continue
+        found[ep.name] = cls
+    return found
+
+
+def all_worlds() -> Dict[str, Type[World]]:
+    """The built-in worlds, then those other distributions register (their
+    entry points are read once per process)."""
+    global _registered
+    with _registering:
+        if _registered is None:
+            _registered = _load_registered()
+    return {**WORLDS, **_registered}
+
+
+def available_worlds() -> List[str]:
+    """The names of the worlds whose libraries are installed."""
+    return [name for name, cls in all_worlds().items() if cls.available()]
+
+
+def make_world(name: str) -> World:
+    return all_worlds()[name]()
+
+
+def run_in_threads(*jobs: Tuple[Any, ...], timeout: float = 30) -> List[Any]:
+    """Run ``(world_name, body, *args)`` jobs at once, each in a thread of its
+    own running its world; return their results in order, or raise the
+    first error."""
+    results: List[Any] = [None] * len(jobs)
+    errors: List[Optional[BaseException]] = [None] * len(jobs)
+
+    def target(index: int, world_name: str, body: Body, args: Tuple[Any, ...]) -> None:
+        try:
+            results[index] = make_world(world_name).run(body, *args)
+        except BaseException as exc:
+            errors[index] = exc
+
+    threads = [
+        threading.Thread(target=target, args=(i, job[0], job[1], job[2:]), daemon=True) for i, job in enumerate(jobs)
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if any(thread.is_alive() for thread in threads):
+        raise TimeoutError(f"cross-world jobs did not finish in {timeout} s")
+    for error in errors:
+        if error is not None:
+            raise error
+    return results
