@@ -4,6 +4,7 @@
     python3 scripts/dev.py demo               # python -m aiologic in .venv/
     python3 scripts/dev.py test [ARGS...]     # the whole test suite (pytest ARGS)
     python3 scripts/dev.py smoke PYTHON [ARGS...]
+    python3 scripts/dev.py lint [ARGS...]     # mypy --strict over every distribution
         # the suite without stress and slow tests on another interpreter, in .venv-NAME/:
         # PYTHON is a version (3.8, 3.13: pyenv's build if there is one),
         # pypy3 (Debian: apt-get install -y pypy3 pypy3-venv) or a path
@@ -194,6 +195,18 @@ def cmd_test(args: List[str]) -> int:
     return 0
 
 
+def cmd_lint(args: List[str]) -> int:
+    """mypy --strict over every distribution (settings in pyproject.toml)."""
+    uv = find_uv()
+    with stage("sync .venv (with the lint group)"):
+        run([uv, *SYNC_ARGS, "--group", "lint", "--frozen", "--python", sys.executable], env=uv_env(MAIN_ENV))
+    with stage("mypy"):
+        code = run([uv, "run", "--no-sync", "mypy", *args], env=uv_env(MAIN_ENV), check=False)
+        if code:
+            raise Failed("mypy found problems", code)
+    return 0
+
+
 def _pyenv_python(version: str) -> Optional[str]:
     """pyenv's newest build of CPython `version` (3.8 or 3.8.18), if any."""
     root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
@@ -266,7 +279,7 @@ def cmd_smoke(args: List[str]) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "test": cmd_test, "smoke": cmd_smoke}
+COMMANDS = {"demo": cmd_demo, "test": cmd_test, "smoke": cmd_smoke, "lint": cmd_lint}
 
 
 def main(argv: List[str]) -> int:
