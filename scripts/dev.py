@@ -4,10 +4,10 @@
     python3 scripts/dev.py demo               # python -m aiologic in .venv/
     python3 scripts/dev.py test [ARGS...]     # the whole test suite (pytest ARGS)
     python3 scripts/dev.py smoke PYTHON [ARGS...]
-    python3 scripts/dev.py lint [ARGS...]     # mypy --strict over every distribution
         # the suite without stress and slow tests on another interpreter, in .venv-NAME/:
         # PYTHON is a version (3.8, 3.13: pyenv's build if there is one),
         # pypy3 (Debian: apt-get install -y pypy3 pypy3-venv) or a path
+    python3 scripts/dev.py lint [ARGS...]     # mypy --strict over every distribution
 
 Every command installs what it needs: uv (the one on PATH, or a pinned one
 bootstrapped into .tools/ with pip) and the workspace with the `test`
