@@ -6,7 +6,6 @@ from typing import Any, Optional, Tuple
 
 from .lowlevel import _libraries
 from .lowlevel._checkpoints import async_checkpoints_for, green_checkpoints_on
-from .lowlevel._events import _AsyncEvent, _GreenEvent
 from .lowlevel._libraries import async_library, async_task_ident, green_library, green_task_ident
 from .lowlevel._validation import check_timeout
 from ._tokens import TokenQueue
@@ -145,17 +144,6 @@ class Lock(TokenQueue):
         backend.checkpoint_after()
         return True
 
-    def _green_wait(self, ident: Any, timeout: Optional[float]) -> bool:
-        item = self._queue(_GreenEvent(), ident)
-        try:
-            success: bool = item[0].wait(timeout)
-        except BaseException:
-            self._leave(item)
-            raise
-        if not success:
-            self._leave(item)
-        return success
-
     def _check_thread_deadlock(self) -> None:
         # A plain thread about to block on a lock held by a task that runs in
         # this very thread (an async task whose loop called us) would never
@@ -257,17 +245,6 @@ class Lock(TokenQueue):
         self._owner = ident
         await backend.checkpoint_after()
         return True
-
-    async def _async_wait(self, ident: Any, timeout: Optional[float]) -> bool:
-        item = self._queue(_AsyncEvent(), ident)
-        try:
-            success: bool = await item[0].with_(timeout)
-        except BaseException:
-            self._leave(item)
-            raise
-        if not success:
-            self._leave(item)
-        return success
 
     def async_release(self) -> None:
         """Release the lock (a plain method, not a coroutine)."""

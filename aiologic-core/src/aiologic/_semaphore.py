@@ -6,7 +6,6 @@ from typing import Any, List, Optional, Tuple
 
 from .lowlevel import _libraries
 from .lowlevel._checkpoints import async_checkpoints_on, green_checkpoints_on
-from .lowlevel._events import _AsyncEvent, _GreenEvent
 from .lowlevel._libraries import async_library, current_async_library_tlocal, green_library
 from .lowlevel._validation import check_count, check_int, check_timeout
 from .meta import DEFAULT
@@ -113,15 +112,7 @@ class Semaphore(TokenQueue):
             return True
         elif not blocking or timeout == 0:
             return False
-        item = self._queue(_GreenEvent(), None)
-        try:
-            success: bool = item[0].wait(timeout)
-        except BaseException:
-            self._leave(item)
-            raise
-        if not success:
-            self._leave(item)
-        return success
+        return self._green_wait(None, timeout)
 
     def __enter__(self) -> Any:
         self.green_acquire()
@@ -156,15 +147,7 @@ class Semaphore(TokenQueue):
             return True
         elif not blocking or timeout == 0:
             return False
-        item = self._queue(_AsyncEvent(), None)
-        try:
-            success: bool = await item[0].with_(timeout)
-        except BaseException:
-            self._leave(item)
-            raise
-        if not success:
-            self._leave(item)
-        return success
+        return await self._async_wait(None, timeout)
 
     async def __aenter__(self) -> Any:
         await self.async_acquire()

@@ -18,8 +18,9 @@ its cancellation path returns it with `_give_back()`.
 
 from __future__ import annotations
 
-from typing import Any, Deque, List, Tuple
+from typing import Any, Deque, List, Optional, Tuple
 
+from .lowlevel._events import _AsyncEvent, _GreenEvent
 from ._waitqueue import discard, waiter_queue
 
 
@@ -83,6 +84,30 @@ class TokenQueue:
         else:
             self._give_back()  # to the oldest waiter: maybe us, maybe older
         return item
+
+    def _green_wait(self, data: Any, timeout: Optional[float]) -> bool:
+        """Queue the calling thread or greenlet and wait for a token."""
+        item = self._queue(_GreenEvent(), data)
+        try:
+            success: bool = item[0].wait(timeout)
+        except BaseException:
+            self._leave(item)
+            raise
+        if not success:
+            self._leave(item)
+        return success
+
+    async def _async_wait(self, data: Any, timeout: Optional[float]) -> bool:
+        """Queue the calling async task and wait for a token."""
+        item = self._queue(_AsyncEvent(), data)
+        try:
+            success: bool = await item[0].with_(timeout)
+        except BaseException:
+            self._leave(item)
+            raise
+        if not success:
+            self._leave(item)
+        return success
 
     def _leave(self, item: Tuple[Any, Any]) -> None:
         """A wait ended without success (timeout or exception, perhaps before
