@@ -318,17 +318,18 @@ class _TrioHandle(Handle):
         self.scope.cancel()
 
 
-class _TrioCancelAfter:
-    def __init__(self, seconds: float) -> None:
-        import trio
+class _ScopeCancelAfter:
+    """`World.cancel_after` for libraries with cancel scopes (trio, anyio):
+    a `move_on_after` scope, entered with `async with`."""
 
-        self._scope = trio.move_on_after(seconds)
+    def __init__(self, scope: Any) -> None:
+        self._scope = scope
 
     @property
     def cancelled(self) -> bool:
-        return self._scope.cancelled_caught
+        return bool(self._scope.cancelled_caught)
 
-    async def __aenter__(self) -> "_TrioCancelAfter":
+    async def __aenter__(self) -> "_ScopeCancelAfter":
         self._scope.__enter__()
         return self
 
@@ -363,7 +364,9 @@ class TrioWorld(World):
         return _TrioHandle(self, body, args)
 
     def cancel_after(self, seconds: float) -> Any:
-        return _TrioCancelAfter(seconds)
+        import trio
+
+        return _ScopeCancelAfter(trio.move_on_after(seconds))
 
     def cancelled_exception(self) -> Any:
         import trio
@@ -409,22 +412,6 @@ class _AnyioHandle(Handle):
         self.scope.cancel()
 
 
-class _AnyioCancelAfter:
-    def __init__(self, seconds: float) -> None:
-        import anyio
-
-        self._scope = anyio.move_on_after(seconds)
-
-    @property
-    def cancelled(self) -> bool:
-        return self._scope.cancelled_caught
-
-    async def __aenter__(self) -> "_AnyioCancelAfter":
-        self._scope.__enter__()
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> bool:
-        return bool(self._scope.__exit__(*exc_info))
 
 
 class AnyioWorld(World):
@@ -452,7 +439,9 @@ class AnyioWorld(World):
         return _AnyioHandle(self, body, args)
 
     def cancel_after(self, seconds: float) -> Any:
-        return _AnyioCancelAfter(seconds)
+        import anyio
+
+        return _ScopeCancelAfter(anyio.move_on_after(seconds))
 
     def cancelled_exception(self) -> Any:
         import anyio
