@@ -135,3 +135,93 @@ def test_lock_never_stuck(pressure):
     run_in_threads(("asyncio", contenders), ("threading", contenders), ("asyncio", contenders))
     assert not lock.locked() and lock.waiting == 0 and lock.owner is None
     assert state["inside"] == 0 and state["count"] > 0
+
+
+# -- the race forced with aiologic_testing.races ------------------------------
+
+
+def test_timed_out_thread_woken_in_the_window_takes_the_lock():
+    from aiologic_testing.races import pause_before_give_up
+
+    lock = aiologic.Lock()
+    lock.green_acquire()
+    result = []
+    with pause_before_give_up() as pause:
+        thread = threading.Thread(target=lambda: result.append(lock.green_acquire(timeout=0.01)))
+        thread.start()
+        assert pause.paused.wait(10)  # timed out, not yet given up
+        lock.green_release()  # the hand-off wins the race
+        assert lock.locked() and lock.owner == ("threading", thread.ident)
+        pause.resume()
+        thread.join(10)
+    assert result == [True]  # a timeout that lost the race is a success
+    assert lock.owner == ("threading", thread.ident) and lock.waiting == 0
+
+
+def test_timed_out_thread_gives_up_first():
+    from aiologic_testing.races import pause_before_give_up
+
+    sem = aiologic.Semaphore(0)
+    result = []
+    with pause_before_give_up() as pause:
+        thread = threading.Thread(target=lambda: result.append(sem.green_acquire(timeout=0.01)))
+        thread.start()
+        assert pause.paused.wait(10)
+        pause.resume()
+        thread.join(10)
+    assert result == [False] and sem.waiting == 0
+    sem.release()
+    assert sem.value == 1  # the later permit is not swallowed by the gone waiter
+
+
+@pytest.mark.parametrize("primitive", ["lock", "semaphore"])
+def test_cancelled_task_woken_in_the_window_passes_it_on(primitive):
+    """An asyncio task is cancelled; while it is paused before giving up, a
+    plain thread hands it the lock (or a permit). The task must end
+    cancelled and pass the hand-off to the next waiter."""
+    from aiologic_testing.races import pause_before_give_up
+
+    item = aiologic.Lock() if primitive == "lock" else aiologic.Semaphore(0)
+    if primitive == "lock":
+        item.green_acquire()
+    outcome = {}
+    ready = threading.Event()
+    state = {}
+
+    def loop_thread():
+        async def main():
+            loop = asyncio.get_running_loop()
+            state["loop"] = loop
+            first = asyncio.ensure_future(item.async_acquire())
+            second = asyncio.ensure_future(item.async_acquire())
+            state["first"], state["second"] = first, second
+            while item.waiting < 2:
+                await asyncio.sleep(0.001)
+            ready.set()
+            try:
+                await first
+            except asyncio.CancelledError:
+                outcome["first"] = "cancelled"
+            outcome["second"] = await asyncio.wait_for(second, 10)
+            outcome["second_task"] = id(second)
+
+        asyncio.run(main())
+
+    with pause_before_give_up() as pause:
+        thread = threading.Thread(target=loop_thread)
+        thread.start()
+        assert ready.wait(10)
+        state["loop"].call_soon_threadsafe(state["first"].cancel)
+        assert pause.paused.wait(10)  # the loop thread is held in the window
+        if primitive == "lock":
+            item.green_release()  # hands the lock to the cancelled task
+        else:
+            item.release()
+        assert pause.event.is_set()  # the hand-off won
+        pause.resume()
+        thread.join(10)
+    assert outcome["first"] == "cancelled" and outcome["second"] is True
+    if primitive == "lock":
+        assert item.owner == ("asyncio", outcome["second_task"])
+    else:
+        assert item.value == 0 and item.waiting == 0

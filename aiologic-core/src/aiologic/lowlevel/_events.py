@@ -17,7 +17,7 @@ The event picks its library when the wait starts (through the cheap probes of
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Generator, List, Optional, Protocol
+from typing import Any, Callable, Generator, List, Optional, Protocol
 
 from ._checkpoints import async_enabled, green_enabled
 from ._libraries import async_library, green_library
@@ -86,6 +86,13 @@ class AsyncEvent(Event, ABC):
     async def with_(self, timeout: Optional[float] = None) -> bool:
         """Suspend until set (True) or until `timeout` expires (False)."""
 
+
+#: A test hook (aiologic-testing's `pause_before_give_up`): when set, the
+#: waiting side calls it with the event after its wait ended without a
+#: wake-up (timeout or exception) and before it gives up. That is the window
+#: in which a `set()` and a give-up race; a test that pauses there can force
+#: either order. None in normal use, and read only on that path.
+race_hook: Optional[Callable[[Any], None]] = None
 
 # `_waiter` is None before the wait, the backend's waiter during it, and
 # _DONE after it. `_outcome` is None until decided, then True (set) or False
@@ -201,10 +208,14 @@ class _GreenEvent(_EventState, GreenEvent):
             try:
                 woken = waiter.wait(timeout)
             except BaseException:
+                if race_hook is not None:
+                    race_hook(self)
                 self._give_up()
                 self._waiter = _DONE
                 raise
         if not woken:
+            if race_hook is not None:
+                race_hook(self)
             self._give_up()
         elif self._outcome is None:
             self._outcome = True
@@ -266,10 +277,14 @@ class _AsyncEvent(_EventState, AsyncEvent):
             try:
                 woken = await waiter.with_(timeout)
             except BaseException:
+                if race_hook is not None:
+                    race_hook(self)
                 self._give_up()
                 self._waiter = _DONE
                 raise
         if not woken:
+            if race_hook is not None:
+                race_hook(self)
             self._give_up()
         elif self._outcome is None:
             self._outcome = True
