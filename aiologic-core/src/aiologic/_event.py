@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Deque, Generator, List, Optional
 
 from .lowlevel import _libraries
-from .lowlevel._checkpoints import async_checkpoints_on, green_checkpoints_on
+from .lowlevel._checkpoints import async_checkpoint_enabled, green_checkpoint_enabled
 from .lowlevel._events import _AsyncEvent, _GreenEvent
 from .lowlevel._libraries import async_library, current_async_library_tlocal, green_library
 from .lowlevel._validation import check_timeout
@@ -92,7 +92,7 @@ class Event:
         """Block until the event is set (True) or `timeout` expires (False)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        checkpoints = _libraries.green_checkpoints_possible and green_checkpoints_on()
+        checkpoints = _libraries.green_checkpoints_possible and green_checkpoint_enabled()
         if not self._unset:
             if checkpoints:
                 green_library().backend.checkpoint()
@@ -128,7 +128,7 @@ class Event:
         # trio names itself in sniffio's marker before its backend is loaded
         checkpoints = (
             _libraries.async_checkpoints_possible or current_async_library_tlocal.name is not None
-        ) and async_checkpoints_on()
+        ) and async_checkpoint_enabled()
         if not self._unset:
             if checkpoints:
                 await async_library().backend.checkpoint()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional, Tuple
 
 from .lowlevel import _libraries
-from .lowlevel._checkpoints import async_checkpoints_for, green_checkpoints_on
+from .lowlevel._checkpoints import async_checkpoints_for, green_checkpoint_enabled
 from .lowlevel._libraries import async_library, async_task_ident, green_library, green_task_ident
 from .lowlevel._validation import check_timeout
 from ._tokens import TokenQueue
@@ -114,7 +114,7 @@ class Lock(TokenQueue):
         ident = green_task_ident()
         if self._owner == ident and self._owns(ident):
             raise RuntimeError(_ALREADY_HOLDING)
-        checkpoints = _libraries.green_checkpoints_possible and green_checkpoints_on()
+        checkpoints = _libraries.green_checkpoints_possible and green_checkpoint_enabled()
         if checkpoints and blocking:
             return self._green_acquire_checkpointed(ident, timeout)
         try:
@@ -174,7 +174,7 @@ class Lock(TokenQueue):
         ident = green_task_ident()
         if self._owner == ident and self._owns(ident):
             raise RuntimeError(_ALREADY_HOLDING)
-        checkpoints = _libraries.green_checkpoints_possible and green_checkpoints_on()
+        checkpoints = _libraries.green_checkpoints_possible and green_checkpoint_enabled()
         if checkpoints:
             self._green_acquire_checkpointed(ident, None)
             return self
@@ -201,13 +201,6 @@ class Lock(TokenQueue):
             self._tokens.append(None)
             if self._waiters:  # a waiter queued meanwhile
                 self._recheck()
-
-    def _recheck(self) -> None:
-        try:
-            self._tokens.pop()
-        except IndexError:
-            return
-        self._give_back()
 
     # -- async side ------------------------------------------------------------
 

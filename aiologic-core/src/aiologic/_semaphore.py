@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, List, Optional, Tuple
 
 from .lowlevel import _libraries
-from .lowlevel._checkpoints import async_checkpoints_on, green_checkpoints_on
+from .lowlevel._checkpoints import async_checkpoint_enabled, green_checkpoint_enabled
 from .lowlevel._libraries import async_library, current_async_library_tlocal, green_library
 from .lowlevel._validation import check_count, check_int, check_timeout
 from .meta import DEFAULT
@@ -98,7 +98,7 @@ class Semaphore(TokenQueue):
         success, False if none was taken (``blocking=False`` or timeout)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        checkpoints = blocking and _libraries.green_checkpoints_possible and green_checkpoints_on()
+        checkpoints = blocking and _libraries.green_checkpoints_possible and green_checkpoint_enabled()
         if checkpoints:
             backend = green_library().backend
             backend.checkpoint_before()
@@ -132,7 +132,7 @@ class Semaphore(TokenQueue):
         checkpoints = (
             blocking
             and (_libraries.async_checkpoints_possible or current_async_library_tlocal.name is not None)
-            and async_checkpoints_on()
+            and async_checkpoint_enabled()
         )
         if checkpoints:
             backend = async_library().backend
@@ -169,11 +169,7 @@ class Semaphore(TokenQueue):
         else:
             self._tokens.append(None)
             if self._waiters:  # a waiter queued meanwhile
-                try:
-                    self._tokens.pop()
-                except IndexError:
-                    return
-                self._give_back()
+                self._recheck()
 
     green_release = release
     async_release = release

@@ -73,6 +73,15 @@ class TokenQueue:
             except IndexError:
                 return
 
+    def _recheck(self) -> None:
+        """After returning a token to the list: a waiter queued meanwhile may
+        have missed it, so take it again (if still there) and hand it over."""
+        try:
+            self._tokens.pop()
+        except IndexError:
+            return
+        self._give_back()
+
     def _queue(self, event: Any, data: Any) -> Tuple[Any, Any]:
         """Queue a waiter and look again for a token freed meanwhile."""
         item = (event, data)

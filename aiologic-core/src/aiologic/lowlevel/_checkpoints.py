@@ -45,27 +45,9 @@ def async_enabled(lib: Library) -> bool:
     return lib.checkpoints if override is None else override
 
 
-def green_checkpoints_on() -> bool:
-    """The effective green setting for the caller (hot paths call this only
-    when `_libraries.green_checkpoints_possible`)."""
-    override = green_override.get()
-    if override is not None:
-        return override
-    return green_library().checkpoints
-
-
-def async_checkpoints_on() -> bool:
-    """The effective async setting for the caller (hot paths call this only
-    when `_libraries.async_checkpoints_possible`)."""
-    override = async_override.get()
-    if override is not None:
-        return override
-    return async_library().checkpoints
-
-
 def async_checkpoints_for(ident: Tuple[str, int]) -> bool:
-    """`async_checkpoints_on()` for a caller whose task identifier is known
-    (its library is loaded): no second probe."""
+    """`async_checkpoint_enabled()` for a caller whose task identifier is
+    known (its library is loaded): no second probe."""
     override = async_override.get()
     if override is not None:
         return override
@@ -82,14 +64,24 @@ def _set_async(value: bool) -> "Token[Optional[bool]]":
     return async_override.set(value)
 
 
+# The primitives' hot paths call these two only when
+# `_libraries.*_checkpoints_possible`; an override answers without a probe.
+
+
 def green_checkpoint_enabled() -> bool:
     """Whether green checkpoints are on for the current library and context."""
-    return green_enabled(green_library())
+    override = green_override.get()
+    if override is not None:
+        return override
+    return green_library().checkpoints
 
 
 def async_checkpoint_enabled() -> bool:
     """Whether async checkpoints are on for the current library and context."""
-    return async_enabled(async_library())
+    override = async_override.get()
+    if override is not None:
+        return override
+    return async_library().checkpoints
 
 
 def green_checkpoint(*, force: bool = False) -> None:

@@ -156,7 +156,7 @@ _libraries: Dict[str, Library] = {}
 #: Whether checkpoints may be on anywhere, per kind: some loaded library has
 #: them on by default, or an `enable_checkpoints()`/`disable_checkpoints()`
 #: context was ever entered. Until then a hot path knows, from one read, that
-#: checkpoints are off (see `_checkpoints.green_checkpoints_on`).
+#: checkpoints are off (see `_checkpoints.green_checkpoint_enabled`).
 async_checkpoints_possible = False
 green_checkpoints_possible = False
 # A checkpoint variable set in the environment may concern a library whose
