@@ -284,29 +284,41 @@ class AsyncioWorld(World):
 # -- trio --------------------------------------------------------------------
 
 
-class _TrioHandle(Handle):
-    def __init__(self, world: "TrioWorld", body: Body, args: Tuple[Any, ...]) -> None:
-        import trio
+class _ScopedHandle(Handle):
+    """A task started in a nursery or task group (trio, anyio), with a cancel
+    scope of its own so that `cancel()` cancels just that task."""
 
-        self.done = trio.Event()
-        self.scope = trio.CancelScope()
+    def __init__(
+        self,
+        world: World,
+        body: Body,
+        args: Tuple[Any, ...],
+        *,
+        start_soon: Callable[..., Any],
+        event: Any,
+        scope: Any,
+        cancelled: Any,
+        cancelled_error: Callable[[], BaseException],
+    ) -> None:
+        self.done = event
+        self.scope = scope
         self.result: Any = None
         self.error: Optional[BaseException] = None
 
         async def runner() -> None:
-            with self.scope:
+            with scope:
                 try:
                     self.result = await body(world, *args)
                 except BaseException as exc:
                     self.error = exc
-                    if isinstance(exc, trio.Cancelled):
+                    if isinstance(exc, cancelled):
                         raise
                 finally:
                     self.done.set()
-            if self.scope.cancelled_caught and self.error is None:
-                self.error = RuntimeError("cancelled")
+            if scope.cancelled_caught and self.error is None:
+                self.error = cancelled_error()
 
-        world.nursery.start_soon(runner)
+        start_soon(runner)
 
     async def join(self) -> Any:
         await self.done.wait()
@@ -361,7 +373,18 @@ class TrioWorld(World):
         await trio.sleep(seconds)
 
     async def spawn(self, body: Body, *args: Any) -> Handle:
-        return _TrioHandle(self, body, args)
+        import trio
+
+        return _ScopedHandle(
+            self,
+            body,
+            args,
+            start_soon=self.nursery.start_soon,
+            event=trio.Event(),
+            scope=trio.CancelScope(),
+            cancelled=trio.Cancelled,
+            cancelled_error=lambda: RuntimeError("cancelled"),  # trio.Cancelled cannot be made
+        )
 
     def cancel_after(self, seconds: float) -> Any:
         import trio
@@ -375,41 +398,6 @@ class TrioWorld(World):
 
 
 # -- anyio (on any backend) --------------------------------------------------
-
-
-class _AnyioHandle(Handle):
-    def __init__(self, world: "AnyioWorld", body: Body, args: Tuple[Any, ...]) -> None:
-        import anyio
-
-        self.done = anyio.Event()
-        self.scope: Any = None
-        self.result: Any = None
-        self.error: Optional[BaseException] = None
-
-        async def runner() -> None:
-            with anyio.CancelScope() as scope:
-                self.scope = scope
-                try:
-                    self.result = await body(world, *args)
-                except BaseException as exc:
-                    self.error = exc
-                    if isinstance(exc, anyio.get_cancelled_exc_class()):
-                        raise
-                finally:
-                    self.done.set()
-            if scope.cancelled_caught and self.error is None:
-                self.error = anyio.get_cancelled_exc_class()()
-
-        world.group.start_soon(runner)
-
-    async def join(self) -> Any:
-        await self.done.wait()
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-    def cancel(self) -> None:
-        self.scope.cancel()
 
 
 
@@ -436,7 +424,19 @@ class AnyioWorld(World):
         await anyio.sleep(seconds)
 
     async def spawn(self, body: Body, *args: Any) -> Handle:
-        return _AnyioHandle(self, body, args)
+        import anyio
+
+        cancelled = anyio.get_cancelled_exc_class()
+        return _ScopedHandle(
+            self,
+            body,
+            args,
+            start_soon=self.group.start_soon,
+            event=anyio.Event(),
+            scope=anyio.CancelScope(),
+            cancelled=cancelled,
+            cancelled_error=cancelled,
+        )
 
     def cancel_after(self, seconds: float) -> Any:
         import anyio
