@@ -183,10 +183,17 @@ def test_event_set_wakes_everyone_even_if_one_wake_fails():
         time.sleep(0.001)
 
     class Broken:
-        def set(self):
+        def set(self, value=True):
             raise KeyError("broken waiter")
 
-    event._waiters[0].insert(1, Broken())
+    # a broken entry second in line, between real waiters
+    parked = event._generation.waiters[0]._parked
+    entries = list(parked.items())
+    parked.clear()
+    parked[entries[0][0]] = entries[0][1]
+    parked[Broken()] = None
+    for key, payload in entries[1:]:
+        parked[key] = payload
     with pytest.raises(KeyError):
         event.set()
     for thread in threads:
@@ -210,3 +217,183 @@ def test_release_counts_must_be_integers():
     sem.release()
     with pytest.raises(RuntimeError, match="semaphore released too many times"):
         sem.release()  # the bounded check applies through BinarySemaphore.release
+
+
+# -- the foundation's second pass ----------------------------------------------
+
+
+def test_a_waiter_that_gave_up_never_believes_it_owns_the_lock():
+    """A release grants the lock to waiter W, W times out at that moment, and
+    the releaser moves the grant on to X. W, reading the lock's ownership
+    while that happens, must not find itself the owner. The interleaving is
+    forced: the releaser pauses right after naming W, and W pauses between
+    its first and second step of the ownership check (a line-level trace)."""
+
+    granted_w = threading.Event()
+    go_on = threading.Event()
+    w_reading = threading.Event()
+    w_may_finish = threading.Event()
+    idents = {}
+
+    class Probe(aiologic.Lock):
+        __slots__ = ()
+
+        def _granting(self, event, ident):
+            super()._granting(event, ident)
+            if ident == ("threading", idents.get("w")):
+                granted_w.set()
+                assert go_on.wait(10)
+
+    lock = Probe()
+    holding = threading.Event()
+    release_now = threading.Event()
+
+    def holder():
+        lock.green_acquire()
+        holding.set()
+        assert release_now.wait(10)
+        lock.green_release()
+
+    releaser = threading.Thread(target=holder)
+    releaser.start()
+    assert holding.wait(10)
+    result = {}
+
+    def tracer(frame, event, arg):
+        if frame.f_code.co_name != "_owns":
+            return None
+        lines = [0]
+
+        def local(frame, event, arg):
+            if event == "line":
+                lines[0] += 1
+                if lines[0] == 2:  # the first read is done
+                    w_reading.set()
+                    assert w_may_finish.wait(10)
+            return local
+
+        return local
+
+    def w():
+        idents["w"] = threading.get_ident()
+        result["acquired"] = lock.green_acquire(timeout=0.2)
+        # the grant to W is still pending: W gave up, so it must not own
+        sys.settrace(tracer)
+        try:
+            result["owned"] = lock.green_owned()
+        finally:
+            sys.settrace(None)
+
+    def x():
+        result["x"] = lock.green_acquire(timeout=10)
+        result["x_owned"] = lock.green_owned()
+        lock.green_release()
+
+    w_thread = threading.Thread(target=w)
+    w_thread.start()
+    while lock.waiting < 1:
+        time.sleep(0.001)
+    x_thread = threading.Thread(target=x)
+    x_thread.start()
+    while lock.waiting < 2:
+        time.sleep(0.001)
+    release_now.set()
+    assert granted_w.wait(10)  # the releaser named W and is paused
+    assert w_reading.wait(10)  # W timed out, gave up, and is reading
+    go_on.set()  # the releaser finds W gone and grants X
+    releaser.join(10)
+    w_may_finish.set()
+    w_thread.join(10)
+    x_thread.join(10)
+    assert result == {"acquired": False, "owned": False, "x": True, "x_owned": True}
+    assert not lock.locked()
+
+
+@pytest.mark.parametrize("face", ["green", "async"])
+def test_leaving_with_after_another_task_took_the_lock_raises(face):
+    """The block released the lock and another task acquired it: leaving the
+    block must raise, and the other task keeps the lock."""
+    lock = aiologic.Lock()
+    other = {}
+
+    def take_from_another_thread():
+        def target():
+            lock.green_acquire()
+            other["ident"] = threading.get_ident()
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join(10)
+
+    if face == "green":
+        with pytest.raises(RuntimeError, match="not holding"):
+            with lock:
+                lock.green_release()
+                take_from_another_thread()
+    else:
+
+        async def main():
+            with pytest.raises(RuntimeError, match="not holding"):
+                async with lock:
+                    lock.async_release()
+                    take_from_another_thread()
+
+        asyncio.run(main())
+    assert lock.locked() and lock.owner == ("threading", other["ident"])
+
+
+def test_leaving_with_on_a_lock_released_inside_raises_unlocked():
+    lock = aiologic.Lock()
+    with pytest.raises(RuntimeError, match="release unlocked lock"):
+        with lock:
+            lock.green_release()
+    assert not lock.locked() and lock.owner is None
+
+
+def test_huge_semaphore_counts_take_constant_memory_and_time():
+    import tracemalloc
+
+    for value in (10**7, 10**9, 2**63):
+        tracemalloc.start()
+        try:
+            sem = aiologic.Semaphore(value)
+            size, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert size < 10_000, size
+        assert sem.value == value and sem.green_acquire(blocking=False) and sem.value == value - 1
+    sem = aiologic.BoundedSemaphore(2**63)
+    assert sem.value == sem.max_value == 2**63
+    sem.green_acquire()
+    sem.release()
+    with pytest.raises(RuntimeError, match="too many"):
+        sem.release()
+    start = time.monotonic()
+    sem = aiologic.Semaphore(0)
+    sem.release(10**7)
+    assert sem.value == 10**7
+    assert time.monotonic() - start < 1.0  # was 8 s: one list element per permit
+
+
+def test_releasing_many_permits_wakes_only_the_waiters():
+    sem = aiologic.Semaphore(0)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(sem.green_acquire(timeout=10))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    while sem.waiting < 3:
+        time.sleep(0.001)
+    sem.release(10**9)
+    for thread in threads:
+        thread.join(10)
+    assert results == [True] * 3 and sem.value == 10**9 - 3 and sem.waiting == 0
+
+
+def test_semaphore_permits_refill_from_the_integer_part():
+    sem = aiologic.Semaphore(100)
+    assert all(sem.green_acquire(blocking=False) for _ in range(100))
+    assert not sem.green_acquire(blocking=False) and sem.value == 0
+    sem.release(70)
+    assert sem.value == 70
+    assert all(sem.green_acquire(blocking=False) for _ in range(70))
+    assert sem.value == 0

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any, Deque, Generator, List, Optional
+from typing import Any, Generator, List, Optional
 
-from .lowlevel import _libraries
-from .lowlevel._checkpoints import async_checkpoint_enabled, green_checkpoint_enabled
-from .lowlevel._events import _AsyncEvent, _GreenEvent
-from .lowlevel._libraries import async_library, current_async_library_tlocal, green_library
+from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_library
 from .lowlevel._validation import check_timeout
-from .lowlevel._wakeups import close_batch, open_batch
-from ._waitqueue import count_waiters, discard, waiter_queue
+from ._waitqueue import TIMED_OUT, WaitQueue, queue_of, waiting_in
 
 __all__ = ("Event",)
+
+
+class _Generation:
+    """One generation of an event: set once, with the waiters that wait for
+    it. An event that can be reset swaps in a new generation with one write,
+    so a waiter that started before the reset is woken by the set it waited
+    for, never lost."""
+
+    __slots__ = ("unset", "waiters")
+
+    def __init__(self) -> None:
+        self.unset = [None]  # emptied, atomically and once, by set()
+        self.waiters: List[WaitQueue] = []  # the wait queue, on first wait
+
+    def recheck(self) -> None:
+        """After parking: set() may have run before the entry was in."""
+        if not self.unset:
+            self.waiters[0].unpark_all()
 
 
 class Event:
@@ -21,15 +35,13 @@ class Event:
     `set()` wakes the waiters oldest first, in O(n) in total.
     """
 
-    __slots__ = ("__weakref__", "_unset", "_waiters")
+    __slots__ = ("__weakref__", "_generation")
 
-    _unset: List[None]
-    _waiters: List[Deque[Any]]
+    _generation: _Generation
 
     def __new__(cls) -> Event:
         self = object.__new__(cls)
-        self._unset = [None]  # emptied, atomically and once, by set()
-        self._waiters = []
+        self._generation = _Generation()
         return self
 
     def __reduce__(self) -> Any:
@@ -41,50 +53,31 @@ class Event:
     def __repr__(self) -> str:
         cls = type(self)
         name = f"{cls.__module__}.{cls.__qualname__}"
-        if not self._unset:
+        if not self._generation.unset:
             return f"<{name}() at {id(self):#x} [set]>"
         return f"<{name}() at {id(self):#x} [unset, waiting={self.waiting}]>"
 
     def __bool__(self) -> bool:
-        return not self._unset
+        return not self._generation.unset
 
     def is_set(self) -> bool:
         """Whether the event is set."""
-        return not self._unset
+        return not self._generation.unset
 
     @property
     def waiting(self) -> int:
         """The number of tasks waiting for the event."""
-        return count_waiters(self._waiters)
+        return waiting_in(self._generation.waiters)
 
     def set(self) -> None:
         """Set the event and wake every waiter, oldest first."""
+        generation = self._generation
         try:
-            self._unset.pop()
+            generation.unset.pop()
         except IndexError:
             return
-        holder = self._waiters
-        if holder and holder[0]:
-            waiters = holder[0]
-            popleft = waiters.popleft
-            gate = open_batch()
-            error: Optional[BaseException] = None
-            try:
-                while waiters:
-                    try:
-                        event = popleft()
-                    except IndexError:
-                        break
-                    # A failing wake-up (or an interrupt) must not leave the
-                    # remaining waiters asleep: wake them all, then raise.
-                    try:
-                        event.set()
-                    except BaseException as exc:
-                        error = error or exc
-            finally:
-                close_batch(gate)
-            if error is not None:
-                raise error
+        if generation.waiters:
+            generation.waiters[0].unpark_all()
 
     # -- green side ------------------------------------------------------------
 
@@ -92,29 +85,14 @@ class Event:
         """Block until the event is set (True) or `timeout` expires (False)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        checkpoints = _libraries.green_checkpoints_possible and green_checkpoint_enabled()
-        if not self._unset:
-            if checkpoints:
-                green_library().backend.checkpoint()
-            return True
-        if timeout == 0:
-            if checkpoints:
-                green_library().backend.checkpoint()
-            return not self._unset
-        event = _GreenEvent()
-        self._queue(event)
-        try:
-            success = event.wait(timeout)
-        finally:
-            if event.cancelled():
-                discard(self._waiters, event)
-        return success
-
-    def _queue(self, event: Any) -> None:
-        waiter_queue(self._waiters).append(event)
-        if not self._unset:  # set() may have run before we queued
-            event.set()
-            discard(self._waiters, event)
+        generation = self._generation
+        if generation.unset and timeout != 0:
+            queue = queue_of(generation.waiters)
+            return queue.green_park(None, timeout, recheck=generation.recheck) is not TIMED_OUT
+        lib = green_checkpoint_library()
+        if lib is not None:
+            lib.backend.checkpoint()
+        return not generation.unset
 
     # -- async side ------------------------------------------------------------
 
@@ -125,23 +103,11 @@ class Event:
         """Wait until the event is set (True) or `timeout` expires (False)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        # trio names itself in sniffio's marker before its backend is loaded
-        checkpoints = (
-            _libraries.async_checkpoints_possible or current_async_library_tlocal.name is not None
-        ) and async_checkpoint_enabled()
-        if not self._unset:
-            if checkpoints:
-                await async_library().backend.checkpoint()
-            return True
-        if timeout == 0:
-            if checkpoints:
-                await async_library().backend.checkpoint()
-            return not self._unset
-        event = _AsyncEvent()
-        self._queue(event)
-        try:
-            success = await event.with_(timeout)
-        finally:
-            if event.cancelled():
-                discard(self._waiters, event)
-        return success
+        generation = self._generation
+        if generation.unset and timeout != 0:
+            queue = queue_of(generation.waiters)
+            return await queue.async_park(None, timeout, recheck=generation.recheck) is not TIMED_OUT
+        lib = async_checkpoint_library()
+        if lib is not None:
+            await lib.backend.checkpoint()
+        return not generation.unset

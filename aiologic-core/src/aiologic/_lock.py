@@ -1,15 +1,15 @@
-"""`Lock`: a mutex owned by a task (API.md 6)."""
+"""`Lock`: a mutex owned by the task that acquired it."""
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from .lowlevel import _libraries
-from .lowlevel._checkpoints import async_checkpoints_for, green_checkpoint_enabled
-from .lowlevel._libraries import async_library, async_task_ident, green_library, green_task_ident
+from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_library
+from .lowlevel._libraries import async_task_ident, green_task_ident
 from .lowlevel._validation import check_timeout
-from ._tokens import TokenQueue
-from ._waitqueue import count_waiters
+from ._tokens import TokenPrimitive
+from ._waitqueue import waiting_in
 
 __all__ = ("Lock",)
 
@@ -19,7 +19,23 @@ _UNLOCKED = "release unlocked lock"
 _THREAD_HOLDING = "the current thread is already holding this lock"
 
 
-class Lock(TokenQueue):
+class _Grant:
+    """Ownership handed to a waiter inside `release()`.
+
+    It names the waiter and carries its event: until the event is set (the
+    hand-off took effect) the waiter does not own the lock, even though it is
+    named. Being one immutable value in one slot, it is read in one step:
+    nobody can see the identifier of one hand-off with the event of another.
+    """
+
+    __slots__ = ("ident", "event")
+
+    def __init__(self, ident: Any, event: Any) -> None:
+        self.ident = ident
+        self.event = event
+
+
+class Lock(TokenPrimitive):
     """A lock owned by the task that acquired it: a thread or greenlet
     (green side), an asyncio, trio or curio task (async side).
 
@@ -27,22 +43,19 @@ class Lock(TokenQueue):
     the oldest waiter directly.
     """
 
-    __slots__ = ("__weakref__", "_tokens", "_waiters", "_owner", "_pending")
+    __slots__ = ("__weakref__", "_tokens", "_waiters", "_owner")
 
-    _owner: Optional[Tuple[str, int]]
-    _pending: Any
+    _tokens: List[None]
+    # `_owner` is None (unlocked, or between a release and the next grant),
+    # the owner's task identifier, or a `_Grant` while a waiter that was
+    # handed the lock has not resumed yet (it then writes its identifier).
+    _owner: Any
 
     def __new__(cls) -> Lock:
         self = object.__new__(cls)
-        self._tokens = [None]
+        self._tokens = [None]  # the free token; `pop()` takes it atomically
         self._waiters = []
         self._owner = None
-        # The waiter event of the latest hand-off. While a hand-off is in
-        # progress, `_owner` names its waiter even if that waiter is giving up
-        # at this very moment; a task that reads its own identifier in
-        # `_owner` checks this event to tell a real ownership from such a
-        # passing one (see `_owns` and `_granting`).
-        self._pending = None
         return self
 
     def __reduce__(self) -> Any:
@@ -68,41 +81,63 @@ class Lock(TokenQueue):
     @property
     def owner(self) -> Optional[Tuple[str, int]]:
         """The identifier of the owning task, or None while unlocked."""
-        return self._owner
+        owner = self._owner
+        if type(owner) is _Grant:
+            return owner.ident  # type: ignore[no-any-return]
+        return owner  # type: ignore[no-any-return]
 
     @property
     def waiting(self) -> int:
         """The number of tasks waiting to acquire the lock."""
-        return count_waiters(self._waiters)
+        return waiting_in(self._waiters)
 
-    # -- hand-off hooks (see `_tokens`) ----------------------------------------
+    def _owns(self, ident: Tuple[str, int]) -> bool:
+        owner = self._owner  # one read: see `_Grant`
+        if owner == ident:
+            return True
+        return type(owner) is _Grant and owner.ident == ident and owner.event.is_set()
 
-    # `_pending` is written before `_owner` and `_owner` is cleared as soon
-    # as a hand-off fails, so a task that reads its own identifier in
-    # `_owner` always finds its own event in `_pending` (see `_owns`). After a
-    # successful hand-off `_pending` keeps that event: it is set for good, so
-    # it never makes anyone's ownership look passing.
+    # -- tokens and hand-off (see `_tokens`) -----------------------------------
+
+    def _take_token(self) -> bool:
+        try:
+            self._tokens.pop()
+        except IndexError:
+            return False
+        return True
+
+    def _put_token(self) -> None:
+        self._tokens.append(None)
 
     def _granting(self, event: Any, ident: Any) -> None:
-        self._pending = event
-        self._owner = ident
-
-    def _revoked(self) -> None:
-        self._owner = None
+        self._owner = _Grant(ident, event)
 
     def _returning(self) -> None:
         self._owner = None
-        self._pending = None
 
-    def _owns(self, ident: Tuple[str, int]) -> bool:
-        if self._owner != ident:
-            return False
-        pending = self._pending
-        return pending is None or not pending.cancelled()
-
-    def _release(self) -> None:
+    def _pass_on(self, value: Any = None) -> None:
         self._owner = None
         self._give_back()
+
+    def _release(self) -> None:
+        # Also inlined in `__exit__` and `__aexit__`, to save a call.
+        self._owner = None
+        if self._waiters:
+            self._give_back()
+        else:
+            self._tokens.append(None)
+            if self._waiters:  # a waiter parked meanwhile
+                self._recheck()
+
+    def _check_thread_deadlock(self) -> None:
+        # A plain thread about to block on a lock held by a task that runs in
+        # this very thread (an async task whose loop called us) would never
+        # be woken: refuse.
+        owner = self.owner
+        if owner is not None and owner[0] != "threading":
+            lib = _libraries._libraries.get(owner[0])
+            if lib is not None and lib.backend.runs_in_this_thread(owner[1]) and self.owner == owner:
+                raise RuntimeError(_THREAD_HOLDING)
 
     # -- green side ------------------------------------------------------------
 
@@ -112,47 +147,29 @@ class Lock(TokenQueue):
         if timeout is not None:
             timeout = check_timeout(timeout)
         ident = green_task_ident()
-        if self._owner == ident and self._owns(ident):
-            raise RuntimeError(_ALREADY_HOLDING)
-        checkpoints = _libraries.green_checkpoints_possible and green_checkpoint_enabled()
-        if checkpoints and blocking:
-            return self._green_acquire_checkpointed(ident, timeout)
+        lib = green_checkpoint_library() if blocking else None
+        if lib is not None:
+            lib.backend.checkpoint_before()
         try:
             self._tokens.pop()
         except IndexError:
+            # A free token implies no owner: re-entry is only possible here.
+            if self._owns(ident):
+                raise RuntimeError(_ALREADY_HOLDING) from None
             if ident[0] == "threading":
                 self._check_thread_deadlock()
-            if not blocking or timeout == 0:
+            if blocking and timeout != 0:
+                if self._green_wait(ident, timeout):
+                    self._owner = ident  # the grant took effect: ours now
+                    return True
                 return False
-            return self._green_wait(ident, timeout)
-        self._owner = ident
-        return True
-
-    def _green_acquire_checkpointed(self, ident: Any, timeout: Optional[float]) -> bool:
-        backend = green_library().backend
-        backend.checkpoint_before()
-        try:
-            self._tokens.pop()
-        except IndexError:
-            if ident[0] == "threading":
-                self._check_thread_deadlock()
-            if timeout == 0:
-                backend.checkpoint_after()
-                return False
-            return self._green_wait(ident, timeout)
-        self._owner = ident
-        backend.checkpoint_after()
-        return True
-
-    def _check_thread_deadlock(self) -> None:
-        # A plain thread about to block on a lock held by a task that runs in
-        # this very thread (an async task whose loop called us) would never
-        # be woken: refuse, as API.md 6.4 asks.
-        owner = self._owner
-        if owner is not None and owner[0] != "threading":
-            lib = _libraries._libraries.get(owner[0])
-            if lib is not None and lib.backend.runs_in_this_thread(owner[1]) and self._owner == owner:
-                raise RuntimeError(_THREAD_HOLDING)
+            acquired = False
+        else:
+            self._owner = ident
+            acquired = True
+        if lib is not None:
+            lib.backend.checkpoint_after()
+        return acquired
 
     def green_release(self) -> None:
         """Release the lock; it passes to the oldest waiter at once."""
@@ -166,41 +183,45 @@ class Lock(TokenQueue):
         """Whether the current thread or greenlet owns the lock."""
         return self._owns(green_task_ident())
 
-    # `with` and `async with` repeat the fast path of the acquire methods
-    # instead of calling them: a call is a large part of an uncontended
-    # acquire's cost (see benchmarks/).
+    # `with` and `async with` repeat the fast path of the acquire and release
+    # methods instead of calling them: a call is a large part of an
+    # uncontended acquire's cost (benchmarks/). tests/test_lock.py runs both.
 
     def __enter__(self) -> Lock:
         ident = green_task_ident()
-        if self._owner == ident and self._owns(ident):
-            raise RuntimeError(_ALREADY_HOLDING)
-        checkpoints = _libraries.green_checkpoints_possible and green_checkpoint_enabled()
-        if checkpoints:
-            self._green_acquire_checkpointed(ident, None)
+        if _libraries.green_checkpoints_possible and green_checkpoint_library() is not None:
+            self.green_acquire()
             return self
         try:
             self._tokens.pop()
         except IndexError:
+            if self._owns(ident):
+                raise RuntimeError(_ALREADY_HOLDING) from None
             if ident[0] == "threading":
                 self._check_thread_deadlock()
             self._green_wait(ident, None)
-        else:
-            self._owner = ident
+        self._owner = ident
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        # The release runs in the acquiring task by construction, so the
-        # owner is not probed again; only a lock released meanwhile (inside
-        # the block) is caught.
-        if self._tokens:
-            raise RuntimeError(_UNLOCKED)
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        owner = self._owner
+        if owner is None or owner != green_task_ident():
+            self._check_exit(green_task_ident())
         self._owner = None
         if self._waiters:
             self._give_back()
         else:
             self._tokens.append(None)
-            if self._waiters:  # a waiter queued meanwhile
+            if self._waiters:  # a waiter parked meanwhile
                 self._recheck()
+
+    def _check_exit(self, ident: Tuple[str, int]) -> None:
+        # The block released the lock (and maybe another task took it since):
+        # freeing it now would free someone else's lock.
+        if self._tokens:
+            raise RuntimeError(_UNLOCKED)
+        if not self._owns(ident):
+            raise RuntimeError(_NOT_HOLDING)
 
     # -- async side ------------------------------------------------------------
 
@@ -210,34 +231,26 @@ class Lock(TokenQueue):
         if timeout is not None:
             timeout = check_timeout(timeout)
         ident = async_task_ident()
-        if self._owner == ident and self._owns(ident):
-            raise RuntimeError(_ALREADY_HOLDING)
-        if blocking:
-            checkpoints = _libraries.async_checkpoints_possible and async_checkpoints_for(ident)
-            if checkpoints:
-                return await self._async_acquire_checkpointed(ident, timeout)
+        lib = async_checkpoint_library(ident[0]) if blocking else None
+        if lib is not None:
+            await lib.backend.checkpoint_before()
         try:
             self._tokens.pop()
         except IndexError:
-            if not blocking or timeout == 0:
+            if self._owns(ident):
+                raise RuntimeError(_ALREADY_HOLDING) from None
+            if blocking and timeout != 0:
+                if await self._async_wait(ident, timeout):
+                    self._owner = ident  # the grant took effect: ours now
+                    return True
                 return False
-            return await self._async_wait(ident, timeout)
-        self._owner = ident
-        return True
-
-    async def _async_acquire_checkpointed(self, ident: Any, timeout: Optional[float]) -> bool:
-        backend = async_library().backend
-        await backend.checkpoint_before()
-        try:
-            self._tokens.pop()
-        except IndexError:
-            if timeout == 0:
-                await backend.checkpoint_after()
-                return False
-            return await self._async_wait(ident, timeout)
-        self._owner = ident
-        await backend.checkpoint_after()
-        return True
+            acquired = False
+        else:
+            self._owner = ident
+            acquired = True
+        if lib is not None:
+            await lib.backend.checkpoint_after()
+        return acquired
 
     def async_release(self) -> None:
         """Release the lock (a plain method, not a coroutine)."""
@@ -253,27 +266,26 @@ class Lock(TokenQueue):
 
     async def __aenter__(self) -> Lock:
         ident = async_task_ident()
-        if self._owner == ident and self._owns(ident):
-            raise RuntimeError(_ALREADY_HOLDING)
-        checkpoints = _libraries.async_checkpoints_possible and async_checkpoints_for(ident)
-        if checkpoints:
-            await self._async_acquire_checkpointed(ident, None)
+        if _libraries.async_checkpoints_possible and async_checkpoint_library(ident[0]) is not None:
+            await self.async_acquire()
             return self
         try:
             self._tokens.pop()
         except IndexError:
+            if self._owns(ident):
+                raise RuntimeError(_ALREADY_HOLDING) from None
             await self._async_wait(ident, None)
-        else:
-            self._owner = ident
+        self._owner = ident
         return self
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._tokens:
-            raise RuntimeError(_UNLOCKED)
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        owner = self._owner
+        if owner is None or owner != async_task_ident():
+            self._check_exit(async_task_ident())
         self._owner = None
         if self._waiters:
             self._give_back()
         else:
             self._tokens.append(None)
-            if self._waiters:  # a waiter queued meanwhile
+            if self._waiters:  # a waiter parked meanwhile
                 self._recheck()

@@ -2,29 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple
+from typing import Any, Optional, Tuple, Type, TypeVar, Union, cast, overload
 
-from .lowlevel import _libraries
-from .lowlevel._checkpoints import async_checkpoint_enabled, green_checkpoint_enabled
-from .lowlevel._libraries import async_library, current_async_library_tlocal, green_library
+from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_library
 from .lowlevel._validation import check_count, check_int, check_timeout
-from .meta import DEFAULT
-from ._tokens import TokenQueue
-from ._waitqueue import count_waiters
+from .meta import DEFAULT, DefaultType
+from ._counts import Count
+from ._tokens import TokenPrimitive
+from ._waitqueue import waiting_in
+
+_S = TypeVar("_S", bound="Semaphore")
 
 __all__ = ("BinarySemaphore", "BoundedBinarySemaphore", "BoundedSemaphore", "Semaphore")
 
 
-class Semaphore(TokenQueue):
+class Semaphore(TokenPrimitive):
     """A counting semaphore: `value` permits, taken by acquire and given back
     by release (by any task; semaphores have no owner).
 
     ``Semaphore(v, max_value)`` returns a bounded semaphore.
     """
 
-    __slots__ = ("__weakref__", "_tokens", "_waiters", "_initial_value")
+    __slots__ = ("__weakref__", "_count", "_waiters", "_initial_value")
 
+    _count: Count
     _initial_value: int
+
+    @overload
+    def __new__(cls: Type[_S], initial_value: Union[int, DefaultType] = ..., max_value: None = None) -> _S: ...
+
+    @overload
+    def __new__(cls, initial_value: Union[int, DefaultType], max_value: int) -> BoundedSemaphore: ...
+
+    @overload
+    def __new__(cls, initial_value: Union[int, DefaultType] = ..., *, max_value: int) -> BoundedSemaphore: ...
 
     def __new__(cls, initial_value: Any = DEFAULT, max_value: Any = None) -> Any:
         if max_value is not None:
@@ -45,8 +56,7 @@ class Semaphore(TokenQueue):
 
     def _init(self, initial_value: int) -> None:
         self._initial_value = initial_value
-        # One list element per free permit; `pop()` takes one atomically.
-        self._tokens = [None] * initial_value
+        self._count = Count(initial_value)
         self._waiters = []
 
     def __getnewargs__(self) -> Tuple[int, ...]:
@@ -64,7 +74,7 @@ class Semaphore(TokenQueue):
     def __repr__(self) -> str:
         cls = type(self)
         name = f"{cls.__module__}.{cls.__qualname__}"
-        value = len(self._tokens)
+        value = self._count.value
         state = f"value={value}" if value else f"value=0, waiting={self.waiting}"
         return f"<{name}({self._args_repr()}) at {id(self):#x} [{state}]>"
 
@@ -76,20 +86,24 @@ class Semaphore(TokenQueue):
     @property
     def value(self) -> int:
         """The number of permits available now."""
-        return len(self._tokens)
+        return self._count.value
 
     @property
     def waiting(self) -> int:
         """The number of tasks waiting for a permit."""
-        return count_waiters(self._waiters)
+        return waiting_in(self._waiters)
 
-    def _take(self) -> bool:
-        """Take a permit without waiting."""
-        try:
-            self._tokens.pop()
-        except IndexError:
-            return False
-        return True
+    # -- tokens and hand-off (see `_tokens`) -----------------------------------
+
+    def _take_token(self) -> bool:
+        return self._count.take()
+
+    def _put_token(self) -> None:
+        self._count.put()
+
+    def _acquire_now(self) -> bool:
+        """Take a permit for the caller without waiting."""
+        return self._count.take()
 
     # -- green side ------------------------------------------------------------
 
@@ -98,27 +112,21 @@ class Semaphore(TokenQueue):
         success, False if none was taken (``blocking=False`` or timeout)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        checkpoints = blocking and _libraries.green_checkpoints_possible and green_checkpoint_enabled()
-        if checkpoints:
-            backend = green_library().backend
-            backend.checkpoint_before()
-            if self._take():
-                backend.checkpoint_after()
-                return True
-            if timeout == 0:
-                backend.checkpoint_after()
-                return False
-        elif self._take():
-            return True
-        elif not blocking or timeout == 0:
-            return False
-        return self._green_wait(None, timeout)
+        lib = green_checkpoint_library() if blocking else None
+        if lib is not None:
+            lib.backend.checkpoint_before()
+        acquired = self._acquire_now()
+        if not acquired and blocking and timeout != 0:
+            return self._green_wait(None, timeout)
+        if lib is not None:
+            lib.backend.checkpoint_after()
+        return acquired
 
     def __enter__(self) -> Any:
         self.green_acquire()
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.release()
 
     # -- async side ------------------------------------------------------------
@@ -128,47 +136,42 @@ class Semaphore(TokenQueue):
         success, False if none was taken (``blocking=False`` or timeout)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        # trio names itself in sniffio's marker before its backend is loaded
-        checkpoints = (
-            blocking
-            and (_libraries.async_checkpoints_possible or current_async_library_tlocal.name is not None)
-            and async_checkpoint_enabled()
-        )
-        if checkpoints:
-            backend = async_library().backend
-            await backend.checkpoint_before()
-            if self._take():
-                await backend.checkpoint_after()
-                return True
-            if timeout == 0:
-                await backend.checkpoint_after()
-                return False
-        elif self._take():
-            return True
-        elif not blocking or timeout == 0:
-            return False
-        return await self._async_wait(None, timeout)
+        lib = async_checkpoint_library() if blocking else None
+        if lib is not None:
+            await lib.backend.checkpoint_before()
+        acquired = self._acquire_now()
+        if not acquired and blocking and timeout != 0:
+            return await self._async_wait(None, timeout)
+        if lib is not None:
+            await lib.backend.checkpoint_after()
+        return acquired
 
     async def __aenter__(self) -> Any:
         await self.async_acquire()
         return self
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.release()
 
     # -- release -------------------------------------------------------------
 
     def release(self, count: int = 1) -> None:
-        """Give back `count` permits: each goes to the oldest waiter first."""
+        """Give back `count` permits: each goes to the oldest waiter first,
+        the rest are added to `value` (O(1) however many)."""
+        holder = self._waiters
         if type(count) is not int or count != 1:
             count = check_count(count)
-            for _ in range(count - 1):
+            while count > 1 and holder and holder[0]:
                 self._give_back()
-        if self._waiters:
+                count -= 1
+            if count > 1:
+                self._count.put(count - 1)
+                self._recheck()  # waiters that parked meanwhile
+        if holder and holder[0]:
             self._give_back()
         else:
-            self._tokens.append(None)
-            if self._waiters:  # a waiter queued meanwhile
+            self._count.put()
+            if holder:  # a waiter may have parked meanwhile
                 self._recheck()
 
     green_release = release
@@ -180,6 +183,15 @@ class BinarySemaphore(Semaphore):
     raises nothing (use `BoundedBinarySemaphore` for that check)."""
 
     __slots__ = ()
+
+    @overload
+    def __new__(cls: Type[_S], initial_value: Union[int, DefaultType] = ..., max_value: None = None) -> _S: ...
+
+    @overload
+    def __new__(cls, initial_value: Union[int, DefaultType], max_value: int) -> BoundedBinarySemaphore: ...
+
+    @overload
+    def __new__(cls, initial_value: Union[int, DefaultType] = ..., *, max_value: int) -> BoundedBinarySemaphore: ...
 
     def __new__(cls, initial_value: Any = DEFAULT, max_value: Any = None) -> Any:
         if max_value is None and initial_value is not DEFAULT:
@@ -204,12 +216,16 @@ class BoundedSemaphore(Semaphore):
     """A semaphore whose value may not exceed `max_value`: an extra release
     raises `RuntimeError` and changes nothing."""
 
-    __slots__ = ("_max_value", "_slots")
+    __slots__ = ("_max_value", "_out")
 
     _max_value: int
-    _slots: List[None]
+    _out: Count
 
-    def __new__(cls, initial_value: Any = DEFAULT, max_value: Any = DEFAULT) -> Any:
+    def __new__(
+        cls: Type[_S],
+        initial_value: Union[int, DefaultType, None] = DEFAULT,
+        max_value: Union[int, DefaultType, None] = DEFAULT,
+    ) -> _S:
         if max_value is None:
             max_value = DEFAULT
         if initial_value is None:
@@ -226,18 +242,17 @@ class BoundedSemaphore(Semaphore):
             raise ValueError("initial_value must be >= 0")
         if max_value < initial_value:
             raise ValueError("max_value must be >= initial_value")
-        if cls is BoundedSemaphore and max_value <= 1:
-            cls = BoundedBinarySemaphore
-        if issubclass(cls, BinarySemaphore) and (initial_value not in (0, 1) or max_value not in (0, 1)):
+        made: Type[Any] = BoundedBinarySemaphore if cls is BoundedSemaphore and max_value <= 1 else cls
+        if issubclass(made, BinarySemaphore) and (initial_value not in (0, 1) or max_value not in (0, 1)):
             raise ValueError("initial_value and max_value must be 0 or 1")
-        self = object.__new__(cls)
+        self = object.__new__(made)
         self._init(initial_value)
         self._max_value = max_value
-        # One element per permit that is out (taken, or handed to a waiter):
-        # a release must take one, so it cannot push `value` past
-        # `max_value`, without reading and writing a counter.
-        self._slots = [None] * (max_value - initial_value)
-        return self
+        # The permits that are out (taken, or handed to a waiter): a release
+        # must take one, so it cannot push `value` past `max_value`, without
+        # reading and writing a counter.
+        self._out = Count(max_value - initial_value)
+        return cast(_S, self)
 
     def __getnewargs__(self) -> Tuple[int, ...]:
         return (self._initial_value, self._max_value)
@@ -252,34 +267,27 @@ class BoundedSemaphore(Semaphore):
         """The largest value the semaphore may reach."""
         return self._max_value
 
-    def _take(self) -> bool:
-        try:
-            self._tokens.pop()
-        except IndexError:
+    def _acquire_now(self) -> bool:
+        if not self._count.take():
             return False
-        self._slots.append(None)
+        self._out.put()
         return True
 
-    def _granting(self, event: Any, data: Any) -> None:
-        self._slots.append(None)  # the waiter is about to hold a permit
+    def _granting(self, event: Any, payload: Any) -> None:
+        self._out.put()  # the waiter is about to hold a permit
 
     def _revoked(self) -> None:
-        try:
-            self._slots.pop()
-        except IndexError:  # an over-release raced with us; it has raised
-            pass
+        self._out.take()  # an over-release that raced with us has raised
 
-    def _pass_on(self) -> None:
+    def _pass_on(self, value: Any = None) -> None:
         self.release()
 
     def release(self, count: int = 1) -> None:
         if type(count) is not int or count != 1:
             check_int(count, "count")
             raise ValueError("count must be 1")
-        try:
-            self._slots.pop()
-        except IndexError:
-            raise RuntimeError("semaphore released too many times") from None
+        if not self._out.take():
+            raise RuntimeError("semaphore released too many times")
         Semaphore.release(self)
 
     green_release = release
@@ -291,5 +299,9 @@ class BoundedBinarySemaphore(BinarySemaphore, BoundedSemaphore):
 
     __slots__ = ()
 
-    def __new__(cls, initial_value: Any = DEFAULT, max_value: Any = DEFAULT) -> Any:
+    def __new__(
+        cls: Type[_S],
+        initial_value: Union[int, DefaultType, None] = DEFAULT,
+        max_value: Union[int, DefaultType, None] = DEFAULT,
+    ) -> _S:
         return BoundedSemaphore.__new__(cls, initial_value, max_value)

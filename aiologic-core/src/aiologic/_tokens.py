@@ -1,132 +1,99 @@
-"""Hand-off of tokens to waiters: the logic Lock and the semaphores share.
+"""The hand-off of tokens to waiters: what Lock and the semaphores share.
 
-Tokens (a lock's single token, a semaphore's permits) sit in a list while
-free; `list.pop()` takes one atomically. A task that finds none queues a
-low-level event with its data and waits. A token that is given back goes to
-the oldest waiter first (FIFO, no barging): only when no waiter is left does
-it return to the list, after which the giver looks again, since a waiter may
-have queued in between. A waiter that queues looks once more too, so a token
-freed while it was queueing is not missed. Whoever holds a token in hand is
-the only one handing it off, so these steps never race with each other for
-the same token.
+A token (a lock's single token, a semaphore's permits) is either free, in
+the primitive's pool, or held by someone. A task that finds none free parks
+in the primitive's wait queue. A token that is given back goes to the oldest
+waiter first (FIFO, no barging); only when no waiter is left does it return
+to the pool, after which the giver looks again, since a waiter may have
+parked in between. A waiter looks once more too, right after parking, so a
+token freed while it was parking is not missed. Whoever holds a token in
+hand is the only one handing it off, so these steps never race with each
+other for the same token.
 
-`set()` on the event decides the race with a waiter that gives up at the same
-moment (see `lowlevel._events`): if it returns False the token moves on to the
-next waiter; if the waiter loses its give-up, the token is already its own and
-its cancellation path returns it with `_give_back()`.
+`set()` on the waiter's event decides the race with a waiter that gives up
+at the same moment: if it returns False the token moves on to the next
+waiter; if the waiter loses its give-up, the token is already its own, and
+the wait queue calls `_pass_on` to hand it on.
 """
 
 from __future__ import annotations
 
-from typing import Any, Deque, List, Optional, Tuple
+from typing import Any, List, Optional
 
-from .lowlevel._events import _AsyncEvent, _GreenEvent
-from ._waitqueue import discard, waiter_queue
+from ._waitqueue import TIMED_OUT, WaitQueue, queue_of
+
+__all__ = ("TokenPrimitive",)
 
 
-class TokenQueue:
-    """Mixin: subclasses define the slots `_tokens` (list) and `_waiters`
-    (the holder of `_waitqueue`), and may override the hooks."""
+class TokenPrimitive:
+    """Base of the token primitives. A subclass defines the slot `_waiters`
+    (the holder of its wait queue, see `queue_of`), takes and returns
+    tokens in `_take_token`/`_put_token`, and may override the hooks."""
 
     __slots__ = ()
 
-    _tokens: List[Any]
-    _waiters: List[Deque[Any]]
+    _waiters: List[WaitQueue]
+
+    def _take_token(self) -> bool:
+        """Take a free token if there is one."""
+        raise NotImplementedError
+
+    def _put_token(self) -> None:
+        """Return a token to the pool."""
+        raise NotImplementedError
 
     # The hooks run while the giver holds the token, before the `set()` that
     # may wake the waiter: once `set()` has succeeded, the waiter may already
-    # be running (and releasing), so nothing may be written after it.
+    # be running (and releasing), so the giver writes nothing after it.
 
-    def _granting(self, event: Any, data: Any) -> None:
-        """Hook: about to hand a token to the waiter `(event, data)`."""
+    def _granting(self, event: Any, payload: Any) -> None:
+        """Hook: about to hand a token to the waiter `(event, payload)`."""
 
     def _revoked(self) -> None:
         """Hook: that waiter gave up first; the token was not handed over."""
 
     def _returning(self) -> None:
-        """Hook: the token goes back to the list (no waiter took it)."""
+        """Hook: the token goes back to the pool (no waiter took it)."""
 
     def _give_back(self) -> None:
-        """Give a token we hold to the oldest waiter, or back to the list."""
-        tokens = self._tokens
+        """Give a token we hold to the oldest waiter, or back to the pool."""
         holder = self._waiters
         while True:
             if holder:
-                waiters = holder[0]
-                while waiters:
-                    try:
-                        item = waiters.popleft()
-                    except IndexError:
+                queue = holder[0]
+                while True:
+                    entry = queue.pop()
+                    if entry is None:
                         break
-                    self._granting(*item)
-                    if item[0].set():
+                    self._granting(*entry)
+                    if entry[0].set():
                         return
                     self._revoked()
             self._returning()
-            tokens.append(None)
-            if not holder or not holder[0]:
-                return
-            # A waiter queued after we looked: take the token again to hand it
-            # over, unless someone else (a newcomer or that waiter) took it.
-            try:
-                tokens.pop()
-            except IndexError:
+            self._put_token()
+            # A waiter parked after we looked: take the token again to hand
+            # it over, unless someone else (a newcomer or that waiter) took it.
+            if not holder or not holder[0] or not self._take_token():
                 return
 
     def _recheck(self) -> None:
-        """After returning a token to the list: a waiter queued meanwhile may
-        have missed it, so take it again (if still there) and hand it over."""
-        try:
-            self._tokens.pop()
-        except IndexError:
-            return
+        """After tokens went back to the pool, or after a waiter parked: a
+        waiter that parked meanwhile may have missed them, so take them again
+        (those still free) and hand them over while anyone waits."""
+        holder = self._waiters
+        while holder and holder[0] and self._take_token():
+            self._give_back()
+
+    def _pass_on(self, value: Any = None) -> None:
+        """Hand on a token that a waiter received but will not use."""
         self._give_back()
 
-    def _queue(self, event: Any, data: Any) -> Tuple[Any, Any]:
-        """Queue a waiter and look again for a token freed meanwhile."""
-        item = (event, data)
-        waiter_queue(self._waiters).append(item)
-        try:
-            self._tokens.pop()
-        except IndexError:
-            pass
-        else:
-            self._give_back()  # to the oldest waiter: maybe us, maybe older
-        return item
+    def _green_wait(self, payload: Any, timeout: Optional[float]) -> bool:
+        """Park the calling thread or greenlet until a token is handed to it."""
+        queue = queue_of(self._waiters)
+        return queue.green_park(payload, timeout, recheck=self._recheck, on_lost=self._pass_on) is not TIMED_OUT
 
-    def _green_wait(self, data: Any, timeout: Optional[float]) -> bool:
-        """Queue the calling thread or greenlet and wait for a token."""
-        item = self._queue(_GreenEvent(), data)
-        try:
-            success: bool = item[0].wait(timeout)
-        except BaseException:
-            self._leave(item)
-            raise
-        if not success:
-            self._leave(item)
-        return success
-
-    async def _async_wait(self, data: Any, timeout: Optional[float]) -> bool:
-        """Queue the calling async task and wait for a token."""
-        item = self._queue(_AsyncEvent(), data)
-        try:
-            success: bool = await item[0].with_(timeout)
-        except BaseException:
-            self._leave(item)
-            raise
-        if not success:
-            self._leave(item)
-        return success
-
-    def _leave(self, item: Tuple[Any, Any]) -> None:
-        """A wait ended without success (timeout or exception, perhaps before
-        it even started): leave the queue, or pass on a token that was handed
-        over meanwhile."""
-        if item[0]._give_up():
-            discard(self._waiters, item)
-        else:
-            self._pass_on()
-
-    def _pass_on(self) -> None:
-        """Give back a token that a waiter received but will not use."""
-        self._give_back()
+    async def _async_wait(self, payload: Any, timeout: Optional[float]) -> bool:
+        """Park the calling async task until a token is handed to it."""
+        queue = queue_of(self._waiters)
+        return await queue.async_park(payload, timeout, recheck=self._recheck, on_lost=self._pass_on) is not TIMED_OUT

@@ -1,35 +1,225 @@
-"""The waiting queue every primitive is built on.
+"""The wait queue: the one building block every blocking primitive uses.
 
-A primitive keeps its waiters in a FIFO `collections.deque` of low-level
-events (or of ``(event, data)`` pairs), allocated on first contention: an
-uncontended primitive stays small. The deque lives in a one-element list so
-that two threads racing to create it agree on one (each appends its own,
-then both use element 0; `list.append` and indexing are atomic).
+A wait queue is a FIFO of parked tasks. Each entry is a low-level event (see
+`aiologic.lowlevel._events`) with a payload the primitive attaches (a lock
+waiter's identifier, a putter's item...). A waker takes the oldest entry and
+`set()`s its event, possibly with a value (the item, the level, the index):
+`set()` returns False when the waiter gave up first, and the waker then
+offers the hand-off to the next entry. A waiter whose give-up loses that race
+received the hand-off: it gives it back through the primitive's `on_lost`
+callback, so nothing handed over is ever lost.
+
+Entries live in an `OrderedDict` keyed by their event: appending, taking the
+oldest (`popitem(last=False)`), removing a given entry (a give-up, O(1)) and
+`len()` are each one call into C that runs no Python code (events hash by
+identity), so they are atomic under the GIL and no lock is needed; `len()`
+is the exact number of waiters that have not left.
+
+The queue knows nothing of the primitive's state: the primitive checks its
+state, parks, and re-checks after the entry is in (`recheck`), so that a
+waker that looked before the entry was there is never missed.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from typing import Any, Deque, List
+from collections import OrderedDict
+from typing import Any, Callable, List, Optional, Tuple
+
+from .lowlevel._events import _AsyncEvent, _EventState, _GreenEvent
+from .lowlevel._wakeups import close_batch, open_batch
+
+__all__ = ("TIMED_OUT", "WaitQueue", "queue_of", "waiting_in")
+
+#: What the park methods return for a wait that ended without a hand-off.
+TIMED_OUT: Any = object()
+_ABSENT: Any = object()
 
 
-def waiter_queue(holder: List[Deque[Any]]) -> Deque[Any]:
-    """The primitive's waiter deque, created on first use."""
+class WaitQueue:
+    """A FIFO of parked tasks, each with a payload; see the module docstring."""
+
+    __slots__ = ("_parked", "_moved_to")
+
+    def __init__(self) -> None:
+        self._parked: OrderedDict[_EventState, Any] = OrderedDict()
+        # Queues this one moved entries to (`transfer`): a waiter that gives
+        # up looks for its entry there too.
+        self._moved_to: Tuple[WaitQueue, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self._parked)
+
+    def __bool__(self) -> bool:
+        return bool(self._parked)
+
+    def payloads(self) -> List[Any]:
+        """The payloads of the parked entries, oldest first (a snapshot)."""
+        return list(self._parked.copy().values())
+
+    # -- the waiting side ----------------------------------------------------
+
+    def green_park(
+        self,
+        payload: Any = None,
+        timeout: Optional[float] = None,
+        *,
+        recheck: Optional[Callable[[], Any]] = None,
+        on_lost: Optional[Callable[[Any], Any]] = None,
+        shield: bool = False,
+    ) -> Any:
+        """Park the calling thread or greenlet until a waker hands it a
+        value, which this returns; `TIMED_OUT` when `timeout` expired first.
+
+        `recheck` runs once the entry is in the queue. If the wait raises
+        (cancellation) after a hand-off reached it, `on_lost(value)` gives
+        the value back before the exception propagates."""
+        event = _GreenEvent(shield)
+        self._enter(event, payload, recheck)
+        try:
+            woken = event.wait(timeout)
+        except BaseException:
+            self._leave(event, on_lost)
+            raise
+        return self._result(event, woken)
+
+    async def async_park(
+        self,
+        payload: Any = None,
+        timeout: Optional[float] = None,
+        *,
+        recheck: Optional[Callable[[], Any]] = None,
+        on_lost: Optional[Callable[[Any], Any]] = None,
+        shield: bool = False,
+    ) -> Any:
+        """`green_park` for the calling async task."""
+        event = _AsyncEvent(shield)
+        self._enter(event, payload, recheck)
+        try:
+            woken = await event.with_(timeout)
+        except BaseException:
+            self._leave(event, on_lost)
+            raise
+        return self._result(event, woken)
+
+    def _enter(self, event: _EventState, payload: Any, recheck: Optional[Callable[[], Any]]) -> None:
+        self._parked[event] = payload
+        if recheck is not None:
+            try:
+                recheck()
+            except BaseException:
+                self._leave(event, None)
+                raise
+
+    def _result(self, event: _EventState, woken: bool) -> Any:
+        if woken:
+            return event._value
+        self._discard(event)  # the give-up succeeded
+        return TIMED_OUT
+
+    def _leave(self, event: _EventState, on_lost: Optional[Callable[[Any], Any]]) -> None:
+        """A wait that raised: leave the queue, or give back a hand-off that
+        reached the waiter before it could give up."""
+        if event._give_up():
+            self._discard(event)
+        elif on_lost is not None:
+            on_lost(event._value)
+
+    def _discard(self, event: _EventState) -> None:
+        if self._parked.pop(event, _ABSENT) is _ABSENT:
+            for other in self._moved_to:
+                other._discard(event)
+
+    # -- the waking side -----------------------------------------------------
+
+    def pop(self) -> Optional[Tuple[_EventState, Any]]:
+        """Take the oldest entry out: ``(event, payload)``, or None if the
+        queue is empty. The caller then `set()`s the event (or moves on to
+        the next entry when that returns False)."""
+        try:
+            return self._parked.popitem(last=False)
+        except KeyError:
+            return None
+
+    def unpark(self, count: int = 1, value: Any = True) -> int:
+        """Hand `value` to up to `count` oldest waiters; returns how many
+        hand-offs took effect (waiters that gave up meanwhile are skipped)."""
+        woken = 0
+        popitem = self._parked.popitem
+        while woken < count:
+            try:
+                event, _ = popitem(last=False)
+            except KeyError:
+                break
+            if event.set(value):
+                woken += 1
+        return woken
+
+    def unpark_all(self, value: Any = True) -> int:
+        """Hand `value` to every waiter parked now, oldest first; returns how
+        many hand-offs took effect.
+
+        Threads woken here wait for the batch to end before they run (see
+        `lowlevel._wakeups`), so that they do not slow the waker down. A
+        wake-up that fails (an interrupt, a broken backend) does not leave
+        the others asleep: all are woken, then the first error is raised."""
+        popitem = self._parked.popitem
+        woken = 0
+        error: Optional[BaseException] = None
+        gate = open_batch()
+        try:
+            while True:
+                try:
+                    event, _ = popitem(last=False)
+                except KeyError:
+                    break
+                try:
+                    if event.set(value):
+                        woken += 1
+                except BaseException as exc:
+                    error = error or exc
+        finally:
+            close_batch(gate)
+        if error is not None:
+            raise error
+        return woken
+
+    def transfer(self, other: WaitQueue, count: int) -> int:
+        """Move up to `count` oldest entries to the end of `other`, in order
+        (a condition variable moving notified waiters to its lock's queue);
+        returns how many moved. Their waiters keep waiting, now in `other`."""
+        if other not in self._moved_to:
+            self._moved_to = (*self._moved_to, other)
+        moved = 0
+        popitem = self._parked.popitem
+        while moved < count:
+            try:
+                event, payload = popitem(last=False)
+            except KeyError:
+                break
+            if event.cancelled():
+                continue
+            other._parked[event] = payload
+            # A give-up between the two lines above found the entry in
+            # neither queue: take it out again.
+            if event.cancelled():
+                other._parked.pop(event, None)
+            else:
+                moved += 1
+        return moved
+
+
+def queue_of(holder: List[WaitQueue]) -> WaitQueue:
+    """The wait queue of a primitive, created on first contention.
+
+    A primitive that never waits allocates none: it keeps an empty list and
+    the queue appears in it when first needed. Two threads racing to create
+    it both append, then both use element 0 (`append` and indexing are
+    atomic), so they agree on one queue."""
     if not holder:
-        holder.append(deque())
+        holder.append(WaitQueue())
     return holder[0]
 
 
-def count_waiters(holder: List[Deque[Any]]) -> int:
+def waiting_in(holder: List[WaitQueue]) -> int:
+    """The number of waiters in a primitive's wait queue (0 before any)."""
     return len(holder[0]) if holder else 0
-
-
-def discard(holder: List[Deque[Any]], item: Any) -> None:
-    """Remove a waiter that gave up, if a waker has not popped it already.
-
-    `deque.remove` is O(n), but it runs only for waiters that time out or are
-    cancelled, and it keeps `waiting` exact (API.md 2.4)."""
-    try:
-        holder[0].remove(item)
-    except (ValueError, IndexError):
-        pass

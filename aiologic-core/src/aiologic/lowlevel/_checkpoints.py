@@ -15,7 +15,7 @@ from contextvars import ContextVar, Token
 from typing import Any, List, Optional, Tuple, TypeVar
 
 from . import _libraries
-from ._libraries import Library, async_library, green_library
+from ._libraries import Library, async_library, current_async_library_tlocal, green_library
 
 __all__ = (
     "async_checkpoint",
@@ -43,15 +43,6 @@ def green_enabled(lib: Library) -> bool:
 def async_enabled(lib: Library) -> bool:
     override = async_override.get()
     return lib.checkpoints if override is None else override
-
-
-def async_checkpoints_for(ident: Tuple[str, int]) -> bool:
-    """`async_checkpoint_enabled()` for a caller whose task identifier is
-    known (its library is loaded): no second probe."""
-    override = async_override.get()
-    if override is not None:
-        return override
-    return _libraries._libraries[ident[0]].checkpoints
 
 
 def _set_green(value: bool) -> "Token[Optional[bool]]":
@@ -195,3 +186,38 @@ def disable_checkpoints(wrapped: Any = _NOTHING, /) -> Any:
     if wrapped is _NOTHING:
         return _Setting(False)
     return _wrap(False, wrapped)
+
+
+# -- what the primitives ask ---------------------------------------------------
+# One question per face: "should this blocking call make a checkpoint, and in
+# which library?" While nothing can have turned checkpoints on (no loaded
+# library has them on by default, no variable, no `enable_checkpoints()` ever
+# entered), the answer costs one flag read.
+
+
+def green_checkpoint_library() -> Optional[Library]:
+    """The green library in which the calling blocking call makes its
+    checkpoint, or None when checkpoints are off for it."""
+    if not _libraries.green_checkpoints_possible:
+        return None
+    override = green_override.get()
+    if override is False:
+        return None
+    lib = green_library()
+    return lib if override or lib.checkpoints else None
+
+
+def async_checkpoint_library(name: Optional[str] = None) -> Optional[Library]:
+    """The async library in which the calling blocking call makes its
+    checkpoint, or None when checkpoints are off for it. `name` is the
+    caller's library when already known (from its task identifier)."""
+    if not _libraries.async_checkpoints_possible:
+        # A library may name itself in sniffio's marker before its backend
+        # is loaded (trio does): only then can it have checkpoints on now.
+        if name is not None or current_async_library_tlocal.name is None:
+            return None
+    override = async_override.get()
+    if override is False:
+        return None
+    lib = async_library() if name is None else _libraries.library(name)
+    return lib if override or lib.checkpoints else None

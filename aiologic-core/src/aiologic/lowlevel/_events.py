@@ -17,10 +17,11 @@ The event picks its library when the wait starts (through the cheap probes of
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Callable, Generator, List, Optional, Protocol
+from typing import Any, Callable, Generator, List, Optional, Protocol, Tuple
 
 from ._checkpoints import async_enabled, green_enabled
 from ._libraries import async_library, green_library
+from ._originals import monotonic as _monotonic
 from ._validation import check_timeout
 
 __all__ = ("AsyncEvent", "Event", "GreenEvent", "create_async_event", "create_green_event")
@@ -101,15 +102,38 @@ _DONE: Any = object()
 
 
 class _EventState:
-    __slots__ = ("_flag", "_outcome", "_waiter", "shield", "force", "__weakref__")
+    """The state both kinds of events share, and the steps of a wait that do
+    not depend on the face (see `_GreenEvent.wait`, `_AsyncEvent.with_`).
+
+    A hand-off may carry a value (`set(value)`): a lock's level, a queue's
+    item, a barrier's index. The value is written before the race is
+    decided, so the waiting side finds it whichever way it learns of the
+    set. This is sound because a value-carrying `set()` is made by exactly
+    one party, the one that took the event off its wait queue; plain sets
+    from several parties all carry True.
+    """
+
+    __slots__ = ("_flag", "_outcome", "_waiter", "_value", "shield", "force", "__weakref__")
 
     _flag: List[None]
     _outcome: Optional[bool]
     _waiter: Any
+    _value: Any
     shield: bool
     force: bool
 
-    def set(self) -> bool:
+    def __init__(self, shield: bool = False, force: bool = False) -> None:
+        self._flag = [None]
+        self._outcome = None
+        self._waiter = None
+        self._value = True
+        self.shield = shield
+        self.force = force
+
+    def set(self, value: Any = True) -> bool:
+        """Set the event, handing `value` to the waiting side; True only for
+        the call that took effect before the wait was given up."""
+        self._value = value
         try:
             self._flag.pop()
         except IndexError:
@@ -158,6 +182,51 @@ class _EventState:
             return True
         return False
 
+    def _arm(self, lib: Any) -> Any:
+        """Publish a new waiter for the caller; None if a set() came first
+        (it could not see the waiter, so the wait must not start)."""
+        self._waiter = waiter = lib.backend.create_waiter(shield=self.shield)
+        return waiter if self._flag else None
+
+    def _first_step(self, lib: Any, timeout: Optional[float]) -> Tuple[Optional[float], Optional[float]]:
+        """The timeout of the first step of a wait, and its deadline when the
+        library cannot take the whole timeout at once (longer waits go in
+        steps against the deadline, so backends never see a timeout longer
+        than their `seconds_per_timeout`)."""
+        limit = lib.backend.seconds_per_timeout
+        if timeout is None or timeout <= limit or self.shield:
+            return timeout, None
+        return limit, _monotonic() + timeout
+
+    def _next_step(self, lib: Any, deadline: float) -> Tuple[Any, float]:
+        """The waiter and timeout of the next step, or (None, 0.0) when the
+        deadline has passed, or (None, 1.0) when a set() came meanwhile."""
+        remaining = deadline - _monotonic()
+        if remaining <= 0:
+            return None, 0.0
+        waiter = self._arm(lib)
+        if waiter is None:
+            return None, 1.0
+        return waiter, min(remaining, lib.backend.seconds_per_timeout)
+
+    def _abandon(self) -> None:
+        """The wait raised (cancellation, an error): give up unless a set()
+        won, which the caller then sees in `is_set()`."""
+        if race_hook is not None:
+            race_hook(self)
+        self._give_up()
+        self._waiter = _DONE
+
+    def _end(self, woken: bool) -> bool:
+        if not woken:
+            if race_hook is not None:
+                race_hook(self)
+            self._give_up()
+        elif self._outcome is None:
+            self._outcome = True
+        self._waiter = _DONE
+        return self._outcome is True
+
     def __reduce__(self) -> Any:
         raise TypeError(f"cannot pickle {type(self).__qualname__!r} object")
 
@@ -175,69 +244,41 @@ class _EventState:
 class _GreenEvent(_EventState, GreenEvent):
     __slots__ = ()
 
-    def __init__(self, shield: bool = False, force: bool = False) -> None:
-        self._flag = [None]
-        self._outcome = None
-        self._waiter = None
-        self.shield = shield
-        self.force = force
-
     def wait(self, timeout: Optional[float] = None) -> bool:
         if timeout is not None:
             timeout = check_timeout(timeout)
         if self._begin():
-            self._checkpoint()
+            self._checkpoint(green_library())
             return self._outcome is True
         try:
             lib = green_library()
-            waiter = lib.backend.create_waiter(shield=self.shield)
+            woken = self._block(lib, timeout)
         except BaseException:
-            self._give_up()
-            self._waiter = _DONE
+            self._abandon()
             raise
-        self._waiter = waiter
-        if not self._flag:  # set() came between _begin() and now
-            self._waiter = _DONE
-            self._outcome = True
-            self._checkpoint(lib)
-            return True
-        if timeout == 0 and not self.shield:
-            self._checkpoint(lib)
-            woken = False
-        else:
-            try:
-                woken = waiter.wait(timeout)
-            except BaseException:
-                if race_hook is not None:
-                    race_hook(self)
-                self._give_up()
-                self._waiter = _DONE
-                raise
-        if not woken:
-            if race_hook is not None:
-                race_hook(self)
-            self._give_up()
-        elif self._outcome is None:
-            self._outcome = True
-        self._waiter = _DONE
-        return self._outcome is True
+        return self._end(woken)
 
-    def _checkpoint(self, lib: Any = None) -> None:
-        if lib is None:
-            lib = green_library()
+    def _block(self, lib: Any, timeout: Optional[float]) -> bool:
+        waiter = self._arm(lib)
+        if waiter is None or (timeout == 0 and not self.shield):
+            self._checkpoint(lib)
+            return waiter is None
+        step, deadline = self._first_step(lib, timeout)
+        while not waiter.wait(step):
+            if deadline is None:
+                return False
+            waiter, step = self._next_step(lib, deadline)
+            if waiter is None:
+                return step > 0
+        return True
+
+    def _checkpoint(self, lib: Any) -> None:
         if self.force or green_enabled(lib):
             lib.backend.checkpoint()
 
 
 class _AsyncEvent(_EventState, AsyncEvent):
     __slots__ = ()
-
-    def __init__(self, shield: bool = False, force: bool = False) -> None:
-        self._flag = [None]
-        self._outcome = None
-        self._waiter = None
-        self.shield = shield
-        self.force = force
 
     def __await__(self) -> Generator[Any, Any, bool]:
         return (yield from self.with_().__await__())
@@ -246,50 +287,33 @@ class _AsyncEvent(_EventState, AsyncEvent):
         if timeout is not None:
             timeout = check_timeout(timeout)
         if self._begin():
-            lib = async_library()
-            if self.force or async_enabled(lib):
-                await lib.backend.checkpoint()
+            await self._checkpoint(async_library())
             return self._outcome is True
         try:
             lib = async_library()
-            waiter = lib.backend.create_waiter(shield=self.shield)
+            woken = await self._block(lib, timeout)
         except BaseException:
-            self._give_up()
-            self._waiter = _DONE
+            self._abandon()
             raise
-        self._waiter = waiter
-        if not self._flag:  # set() came between _begin() and now
-            self._waiter = _DONE
-            self._outcome = True
-            if self.force or async_enabled(lib):
-                await lib.backend.checkpoint()
-            return True
-        if timeout == 0 and not self.shield:
-            woken = False
-            if self.force or async_enabled(lib):
-                try:
-                    await lib.backend.checkpoint()
-                except BaseException:
-                    self._give_up()
-                    self._waiter = _DONE
-                    raise
-        else:
-            try:
-                woken = await waiter.with_(timeout)
-            except BaseException:
-                if race_hook is not None:
-                    race_hook(self)
-                self._give_up()
-                self._waiter = _DONE
-                raise
-        if not woken:
-            if race_hook is not None:
-                race_hook(self)
-            self._give_up()
-        elif self._outcome is None:
-            self._outcome = True
-        self._waiter = _DONE
-        return self._outcome is True
+        return self._end(woken)
+
+    async def _block(self, lib: Any, timeout: Optional[float]) -> bool:
+        waiter = self._arm(lib)
+        if waiter is None or (timeout == 0 and not self.shield):
+            await self._checkpoint(lib)
+            return waiter is None
+        step, deadline = self._first_step(lib, timeout)
+        while not await waiter.with_(step):
+            if deadline is None:
+                return False
+            waiter, step = self._next_step(lib, deadline)
+            if waiter is None:
+                return step > 0
+        return True
+
+    async def _checkpoint(self, lib: Any) -> None:
+        if self.force or async_enabled(lib):
+            await lib.backend.checkpoint()
 
 
 def create_green_event(*, shield: bool = False, force: bool = False) -> GreenEvent:
