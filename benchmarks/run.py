@@ -1,12 +1,15 @@
 """Run the benchmark scenarios and report them.
 
-    uv run python benchmarks/run.py [scenario ...] [--runs N] [--upstream]
+    uv run python benchmarks/run.py [scenario ...] [--runs N] [--upstream] [--before REF]
 
 Each scenario runs in a fresh process (scenarios.py) that measures our
 `aiologic` and the standard-library baseline in turns. With --upstream, a
 second process per scenario runs the same file in the throwaway environment
-benchmarks/.venv-upstream, which holds aiologic 0.17.1 from PyPI: the two
-processes alternate scenario by scenario within this one invocation.
+benchmarks/.venv-upstream, which holds aiologic 0.17.1 from PyPI. With
+--before REF, another process runs our code as it was at the git revision
+REF (a worktree in benchmarks/.worktrees/, put first on PYTHONPATH), so a
+change to a hot path shows its before and after in one run. The processes
+alternate scenario by scenario within this one invocation.
 
 Ratios are throughput over the baseline's (> 1: we are faster) unless the
 row says "time" (< 1: we are faster) or "size" (< 1: we are smaller).
@@ -77,15 +80,30 @@ def venv_python(venv):
     return os.path.join(venv, "Scripts" if os.name == "nt" else "bin", "python")
 
 
-def run_worker(role, python, scenario, runs):
+def ensure_worktree(ref):
+    """A worktree of our sources at `ref`; returns (its library source
+    directories, the aiologic package folder there)."""
+    commit = subprocess.run(
+        ["git", "-C", REPO, "rev-parse", "--short", ref], stdout=subprocess.PIPE, universal_newlines=True, check=True
+    ).stdout.strip()
+    tree = os.path.join(HERE, ".worktrees", commit)
+    if not os.path.exists(tree):
+        subprocess.run(["git", "-C", REPO, "worktree", "add", "--detach", tree, commit], check=True)
+    sources = [os.path.join(tree, dist, "src") for dist in ("aiologic-core", "aiologic-asyncio", "aiologic-trio")]
+    return [path for path in sources if os.path.isdir(path)], os.path.join(sources[0], "aiologic") + os.sep
+
+
+def run_worker(role, python, scenario, runs, pythonpath=None, source=OUR_SOURCE):
     """Run one scenario in a fresh process; echo its header, return its
-    parsed result."""
+    parsed result. `pythonpath` puts other sources of ours first."""
     env = dict(os.environ)
     if role == "upstream":
         # `uv run` exports the project's environment; the upstream
         # interpreter must see nothing of it.
         for name in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
             env.pop(name, None)
+    if pythonpath:
+        env["PYTHONPATH"] = os.pathsep.join(pythonpath + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     print("-- %s process" % role, flush=True)
     started = time.perf_counter()
     process = subprocess.run(
@@ -105,8 +123,8 @@ def run_worker(role, python, scenario, runs):
     if process.returncode != 0 or result is None:
         sys.exit("%s process failed on %s (exit status %d)" % (role, scenario, process.returncode))
     # Not a timing check: a wrong import would make every figure a lie.
-    ours = os.path.realpath(result["aiologic_file"]).startswith(OUR_SOURCE)
-    if ours != (role == "ours"):
+    imported = os.path.realpath(result["aiologic_file"])
+    if imported.startswith(source) != (role != "upstream") or (role == "upstream" and imported.startswith(HERE)):
         sys.exit("%s process imported the wrong aiologic: %s" % (role, result["aiologic_file"]))
     return result
 
@@ -172,56 +190,61 @@ def describe(result):
     return "%s %s, aiologic %s" % (result["implementation"], result["python"], result["aiologic_version"])
 
 
-def compare(table, rows, up_rows):
-    """Ours against upstream in one table: from the raw medians of the two
-    processes, and normalized by the baseline each process measured
-    alongside (which cancels a machine busier during one of them)."""
+def compare(table, rows, other_rows, other):
+    """Ours against another process (upstream, or our code before a change)
+    in one table: from the raw medians of the two processes, and
+    normalized by the baseline each process measured alongside (which
+    cancels a machine busier during one of them)."""
     mode = table["mode"]
     for label, row in rows.items():
-        if label == table["baseline"]:
+        if label == table["baseline"] or label not in other_rows:
             continue
-        up = up_rows[label]
-        raw = ratio(mode, row["median"], up["median"])
+        them = other_rows[label]
+        raw = ratio(mode, row["median"], them["median"])
         # Both stdlib ratios point the same way, so their quotient does too.
-        normalized = row["ratio"] / up["ratio"]
-        print("  ours/upstream, %s: %s ratio %.2fx from the medians, %.2fx normalized by the baseline" % (
-            label, RATIO_WORDS[mode], raw, normalized))
+        normalized = row["ratio"] / them["ratio"]
+        print("  ours/%s, %s: %s ratio %.2fx from the medians, %.2fx normalized by the baseline" % (
+            other, label, RATIO_WORDS[mode], raw, normalized))
 
 
-def run_scenario(scenario, runs, upstream_python, summary):
+def run_scenario(scenario, runs, others, summary):
+    """`others`: (role, interpreter, pythonpath, source) of the processes
+    measured alongside ours."""
     print("\n== %s" % scenario, flush=True)
     ours = run_worker("ours", sys.executable, scenario, runs)
-    upstream = None
-    if upstream_python is not None:
-        upstream = run_worker("upstream", upstream_python, scenario, runs)
-        if (ours["implementation"], ours["python"]) != (upstream["implementation"], upstream["python"]):
+    results = []
+    for role, python, pythonpath, source in others:
+        result = run_worker(role, python, scenario, runs, pythonpath, source)
+        if (ours["implementation"], ours["python"]) != (result["implementation"], result["python"]):
             print("   (different interpreters: compare the normalized ratios only)")
+        results.append((role, result))
     if "skipped" in ours:
         print("  skipped: %s" % ours["skipped"])
         return
-    up_tables = [None] * len(ours["tables"])
-    if upstream is not None and "tables" in upstream:
-        up_tables = upstream["tables"]
-    for table, up_table in zip(ours["tables"], up_tables):
+    for index, table in enumerate(ours["tables"]):
         table["scenario"] = scenario
         rows = summarize(table)
         print("  %s -- target: %s" % (table["title"], table["target"]))
         print_table(table, rows, "ours process, " + describe(ours))
-        up_rows = {}
-        if up_table is not None:
-            up_rows = summarize(up_table)
-            print_table(up_table, up_rows, "upstream process, " + describe(upstream))
-            compare(table, rows, up_rows)
-        # Closing table order: each of ours, its upstream twin, the baseline.
+        twins = []
+        for role, result in results:
+            if "tables" in result and index < len(result["tables"]):
+                other_rows = summarize(result["tables"][index])
+                print_table(result["tables"][index], other_rows, "%s process, %s" % (role, describe(result)))
+                compare(table, rows, other_rows, role)
+                twins.append((role, other_rows))
+        # Closing table order: each of ours, its twins, the baseline.
         for label, row in rows.items():
             if label != table["baseline"]:
                 summary.append((table, label + " (ours)", row))
-                if label in up_rows:
-                    summary.append((table, label + " (upstream)", up_rows[label]))
+                for role, other_rows in twins:
+                    if label in other_rows:
+                        summary.append((table, "%s (%s)" % (label, role), other_rows[label]))
         summary.append((table, table["baseline"], rows[table["baseline"]]))
     print_growth(ours["tables"], "ours")
-    if upstream is not None and "tables" in upstream:
-        print_growth(upstream["tables"], "upstream")
+    for role, result in results:
+        if "tables" in result:
+            print_growth(result["tables"], role)
 
 
 def print_growth(tables, role):
@@ -249,22 +272,26 @@ def main():
         default=venv_python(UPSTREAM_VENV),
         help="interpreter of the upstream environment (default: %(default)s)",
     )
+    parser.add_argument("--before", metavar="REF", help="also measure our code at git revision REF")
     args = parser.parse_args()
     unknown = [name for name in args.scenarios if name not in SCENARIOS]
     if unknown:
         parser.error("unknown scenario(s): %s (choose from %s)" % (", ".join(unknown), ", ".join(SCENARIOS)))
     if args.runs < 7:
         parser.error("--runs must be at least 7: a median of fewer is too easily moved")
-    upstream_python = None
+    others = []
+    if args.before:
+        pythonpath, source = ensure_worktree(args.before)
+        others.append(("before %s" % args.before, sys.executable, pythonpath, source))
     if args.upstream:
         ensure_upstream(args.upstream_python)
-        upstream_python = args.upstream_python
+        others.append(("upstream", args.upstream_python, None, OUR_SOURCE))
 
     print("driver: %s" % sys.version.replace("\n", " "))
     print("source: %s" % source_revision())
     summary = []  # (table, row label, row) for the closing table
     for scenario in args.scenarios or SCENARIOS:
-        run_scenario(scenario, args.runs, upstream_python, summary)
+        run_scenario(scenario, args.runs, others, summary)
     print_summary(summary)
 
 

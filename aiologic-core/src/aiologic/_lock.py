@@ -9,7 +9,7 @@ from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_li
 from .lowlevel._libraries import async_task_ident, green_task_ident
 from .lowlevel._validation import check_timeout
 from ._tokens import TokenPrimitive
-from ._waitqueue import waiting_in
+from ._waitqueue import TIMED_OUT, waiting_in
 
 __all__ = ("Lock",)
 
@@ -240,7 +240,7 @@ class Lock(TokenPrimitive):
             if self._owns(ident):
                 raise RuntimeError(_ALREADY_HOLDING) from None
             if blocking and timeout != 0:
-                if await self._async_wait(ident, timeout):
+                if await self._async_wait(ident, timeout) is not TIMED_OUT:
                     self._owner = ident  # the grant took effect: ours now
                     return True
                 return False

@@ -9,7 +9,7 @@ from .lowlevel._validation import check_count, check_int, check_timeout
 from .meta import DEFAULT, DefaultType
 from ._counts import Count
 from ._tokens import TokenPrimitive
-from ._waitqueue import waiting_in
+from ._waitqueue import TIMED_OUT, waiting_in
 
 _S = TypeVar("_S", bound="Semaphore")
 
@@ -141,7 +141,7 @@ class Semaphore(TokenPrimitive):
             await lib.backend.checkpoint_before()
         acquired = self._acquire_now()
         if not acquired and blocking and timeout != 0:
-            return await self._async_wait(None, timeout)
+            return await self._async_wait(None, timeout) is not TIMED_OUT
         if lib is not None:
             await lib.backend.checkpoint_after()
         return acquired

@@ -284,6 +284,8 @@ class _AsyncEvent(_EventState, AsyncEvent):
         return (yield from self.with_().__await__())
 
     async def with_(self, timeout: Optional[float] = None) -> bool:
+        # `_GreenEvent.wait` and `_block` in one coroutine: every layer is a
+        # frame that each blocked task keeps in memory.
         if timeout is not None:
             timeout = check_timeout(timeout)
         if self._begin():
@@ -291,25 +293,21 @@ class _AsyncEvent(_EventState, AsyncEvent):
             return self._outcome is True
         try:
             lib = async_library()
-            woken = await self._block(lib, timeout)
+            waiter = self._arm(lib)
+            if waiter is None or (timeout == 0 and not self.shield):
+                await self._checkpoint(lib)
+                return self._end(waiter is None)
+            step, deadline = self._first_step(lib, timeout)
+            while not await waiter.with_(step):
+                if deadline is None:
+                    return self._end(False)
+                waiter, step = self._next_step(lib, deadline)
+                if waiter is None:
+                    return self._end(step > 0)
         except BaseException:
             self._abandon()
             raise
-        return self._end(woken)
-
-    async def _block(self, lib: Any, timeout: Optional[float]) -> bool:
-        waiter = self._arm(lib)
-        if waiter is None or (timeout == 0 and not self.shield):
-            await self._checkpoint(lib)
-            return waiter is None
-        step, deadline = self._first_step(lib, timeout)
-        while not await waiter.with_(step):
-            if deadline is None:
-                return False
-            waiter, step = self._next_step(lib, deadline)
-            if waiter is None:
-                return step > 0
-        return True
+        return self._end(True)
 
     async def _checkpoint(self, lib: Any) -> None:
         if self.force or async_enabled(lib):
