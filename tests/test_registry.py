@@ -1,5 +1,6 @@
-"""Backends are plugins: found through entry points, loaded lazily, and a
-missing one is an error that names the distribution (DESIGN.md "Plugins")."""
+"""Backends are plugins: found through entry points, loaded lazily (the
+built-in ones without reading any metadata), never deadlocking their own
+thread, and a missing one is an error that names the distribution."""
 
 from __future__ import annotations
 
@@ -11,15 +12,15 @@ import textwrap
 import pytest
 
 import aiologic
+from aiologic.backends import BackendNotFoundError, installed_backends
 from aiologic.lowlevel import (
     AsyncLibraryNotFoundError,
-    BackendNotFoundError,
     current_async_library,
     current_async_library_tlocal,
     current_green_library,
     current_green_library_tlocal,
-    installed_backends,
 )
+from fake_plugins import run_with_plugins
 
 
 def run(code, **env):
@@ -182,7 +183,8 @@ def test_third_party_backend_loads_only_once_its_module_is_imported():
         """
         import asyncio, sys, types
         import aiologic
-        from aiologic.lowlevel import Backend, _registry, current_async_library
+        from aiologic.backends import Backend
+        from aiologic.lowlevel import _registry, current_async_library
 
         loads = []
 
@@ -233,3 +235,214 @@ def test_python_m_aiologic_maps_libraries_to_backends():
         assert (name in absent) != (name in lines)
     found, _ = library_map(installed_backends())
     assert dict(found)["asyncio"] == "aiologic-asyncio (installed)"
+
+
+# -- loading without a full scan, and re-entry ---------------------------------------
+
+
+def test_first_contended_use_reads_no_metadata():
+    # Importing importlib.metadata and reading every distribution's entry
+    # points cost the first wait tens of milliseconds: built-in backends are
+    # found through their known modules instead.
+    out = run_with_plugins(
+        """
+        import asyncio, aiologic
+
+        async def main():
+            lock = aiologic.Lock()
+            async def holder():
+                async with lock:
+                    await asyncio.sleep(0)
+            async def contender():
+                async with lock:
+                    pass
+            await asyncio.gather(holder(), contender())
+            assert lock.waiting == 0 and not lock.locked()
+
+        asyncio.run(main())
+        print(len(reads), "importlib.metadata" in sys.modules, sorted(_registry._backends))
+        """
+    )
+    assert out == "0 False ['asyncio', 'threading']"
+
+
+def test_builtin_backend_without_metadata():
+    # Frozen applications carry no entry-point metadata: built-ins still load.
+    out = run_with_plugins(
+        """
+        import asyncio, aiologic
+        _registry._read_entry_points = lambda: {}
+        assert _registry.installed_backends() == {}
+
+        async def main():
+            await aiologic.Semaphore(0).async_acquire(timeout=0.001)
+
+        asyncio.run(main())
+        print(_registry.get_backend("asyncio").distribution)
+        """
+    )
+    assert out == "aiologic-asyncio"
+
+
+def test_at_most_one_rescan_per_name():
+    out = run_with_plugins(
+        """
+        def lookup(name):
+            try:
+                _registry.get_backend(name)
+            except BackendNotFoundError:
+                pass
+            return len(reads)
+
+        first = lookup("nope1")  # the first read is fresh: no re-scan
+        again = lookup("nope1")  # remembered
+        other = lookup("nope2")  # the metadata may have changed since: one re-scan
+        register("lateio", lambda: type("Late", (Someio,), {"name": "lateio", "root_module": "lateio"})())
+        late = _registry.get_backend("lateio").name  # installed while running: found by its re-scan
+        print(first, again, other, late, len(reads))
+        """
+    )
+    assert out == "1 1 2 lateio 3"
+
+
+def test_reentry_from_a_loader_does_not_deadlock():
+    # The registry loads under a lock; code that runs meanwhile in the same
+    # thread (here the loader itself; in real life a finalizer or a signal
+    # handler) and asks for a backend must not wait for that lock.
+    out = run_with_plugins(
+        """
+        seen = []
+
+        class Outer(Someio):
+            name = root_module = "outerio"
+
+        class Inner(Someio):
+            name = root_module = "innerio"
+
+        def load_outer():
+            try:
+                _registry.get_backend("innerio")
+            except BackendNotFoundError as exc:
+                seen.append(str(exc))
+            assert _registry.get_backend("threading").name == "threading"  # loaded: answered
+            return Outer()
+
+        register("outerio", load_outer)
+        register("innerio", Inner)
+        print(_registry.get_backend("outerio").name)
+        print(seen)
+        print(_registry.get_backend("innerio").name)  # the refusal was not remembered
+        """,
+        timeout=30,
+    )
+    outer, seen, inner = out.splitlines()
+    assert (outer, inner) == ("outerio", "innerio")
+    assert "innerio" in seen and "finalizer or a signal handler" in seen
+
+
+def test_finalizer_during_the_scan_releases_a_lock():
+    # A finalizer that runs while the entry points are read (garbage
+    # collection can run at any allocation) releases a Lock; with greenlet
+    # imported (as SQLAlchemy does) the release asks green detection, which
+    # asks the registry.
+    out = run_with_plugins(
+        """
+        import aiologic
+
+        lock = aiologic.Lock()
+        lock.green_acquire()
+        sys.modules["greenlet"] = types.ModuleType("greenlet")
+        sys.modules["someio"] = types.ModuleType("someio")
+        released = []
+
+        class Garbage:
+            def __del__(self):
+                lock.green_release()
+                released.append(True)
+
+        _read = _registry._read_entry_points
+
+        def read_with_garbage():
+            if not released:
+                garbage = Garbage()
+                del garbage  # its finalizer runs here, in the middle of the read
+            return _read()
+
+        _registry._read_entry_points = read_with_garbage
+        register("someio", Someio)
+        print(_registry.get_backend("someio").name, released, lock.locked())
+        """,
+        timeout=30,
+    )
+    assert out == "someio [True] False"
+
+
+def test_two_distributions_for_a_loaded_builtin_are_reported_later():
+    # The check that two distributions register one name needs the full
+    # scan. A built-in backend is loaded before any scan: the check comes
+    # with the scan (here installed_backends(), as python -m aiologic does),
+    # as a warning; the loaded backend stays in use.
+    out = run_with_plugins(
+        """
+        import asyncio, warnings, aiologic
+
+        register("asyncio", lambda: __import__("aiologic_asyncio").backend, "fork-asyncio")
+
+        async def main():
+            async with aiologic.Lock():
+                pass
+
+        asyncio.run(main())
+        print(len(reads))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            print(_registry.installed_backends()["asyncio"])
+            _registry.installed_backends()  # warned once
+        print([(w.category.__name__, str(w.message)) for w in caught])
+        asyncio.run(main())  # still served
+        """
+    )
+    reads, installed, caught = out.splitlines()
+    assert reads == "0"
+    assert installed == "aiologic-asyncio, fork-asyncio"
+    assert caught.count("RuntimeWarning") == 1 and "aiologic-asyncio and fork-asyncio" in caught
+
+
+def test_two_distributions_for_a_builtin_known_before_loading():
+    out = run_with_plugins(
+        """
+        import asyncio, aiologic
+
+        register("asyncio", lambda: __import__("aiologic_asyncio").backend, "fork-asyncio")
+        _registry.installed_backends()  # the scan comes first
+
+        async def main():
+            try:
+                async with aiologic.Lock():
+                    pass
+            except BackendNotFoundError as exc:
+                print(exc)
+
+        asyncio.run(main())
+        """
+    )
+    assert "aiologic-asyncio and fork-asyncio" in out
+
+
+def test_registry_lock_blocks_os_threads_under_monkey_patching():
+    import importlib.util
+
+    if importlib.util.find_spec("gevent") is None:  # not imported here: it would count as in use
+        pytest.skip("gevent is not installed")
+    out = run(
+        """
+        from gevent import monkey
+        monkey.patch_all()
+        import _thread
+        import aiologic
+        from aiologic.lowlevel import _registry
+        original = monkey.get_original("_thread", "allocate_lock")
+        print(type(_registry._loading) is type(original()), type(_registry._loading) is type(_thread.allocate_lock()))
+        """
+    )
+    assert out == "True False"

@@ -110,13 +110,15 @@ def identity_problems() -> List[str]:
 
 def library_map(backends: Dict[str, str]) -> Tuple[List[Tuple[str, str]], List[str]]:
     """The libraries importable in this environment, each with the
-    distribution of its backend and whether that is installed
+    distribution of its backend and what state that is in
     (``("trio", "aiologic-trio (installed)")``), and the known libraries
     that are not importable here. Nothing is imported to find a library;
-    third-party backends are loaded (to learn their library's module)."""
+    the registered backends are loaded (and so checked), which imports
+    their libraries. A backend that does not load shows its error, the same
+    text a program using it gets."""
     import importlib.util
 
-    from .lowlevel._registry import KNOWN_LIBRARIES, BackendNotFoundError, get_backend
+    from .lowlevel._registry import KNOWN_LIBRARIES, get_backend
 
     def importable(module: str) -> bool:
         try:
@@ -129,25 +131,52 @@ def library_map(backends: Dict[str, str]) -> Tuple[List[Tuple[str, str]], List[s
     for known in KNOWN_LIBRARIES:
         if not importable(known.root_module):
             absent.append(known.name)
-            continue
-        if known.name in backends:
-            found.append((known.name, f"{backends[known.name]} (installed)"))
-        else:
+        elif known.name not in backends:
             found.append((known.name, f"{known.distribution} (not installed)"))
+        else:
+            found.append((known.name, _state(known.name, backends[known.name])))
     known_names = {known.name for known in KNOWN_LIBRARIES}
     for name, dist in backends.items():
         if name in known_names:
             continue
-        try:
-            backend = get_backend(name)
-        except BackendNotFoundError as exc:
-            found.append((name, f"{dist} (installed, but it does not load: {exc})"))
-            continue
-        if importable(backend.root_module):
-            found.append((name, f"{dist} (installed)"))
-        else:
-            found.append((name, f"{dist} (installed; its library {backend.root_module!r} is not)"))
+        state = _state(name, dist)
+        if state.endswith("(installed)"):
+            root = get_backend(name).root_module
+            if not importable(root):
+                state = f"{dist} (installed; its library {root!r} is not)"
+        found.append((name, state))
     return found, absent
+
+
+def _state(name: str, dist: str) -> str:
+    """``dist (installed)``, or ``dist (error: ...)`` with the error of
+    using the backend `name`."""
+    from .lowlevel._registry import load_error
+
+    error = load_error(name)
+    return f"{dist} (installed)" if error is None else f"{dist} (error: {error})"
+
+
+def report_backends(backends: Dict[str, str]) -> List[str]:
+    """The lines of the report on the installed `backends` (as
+    `installed_backends()` gives them) and the libraries found here."""
+    from .lowlevel._registry import load_error
+
+    width = max(map(len, backends), default=0)
+    lines = ["installed backends:"]
+    for name, dist in backends.items():
+        error = load_error(name)
+        lines.append(f"  {name:<{width}} from {dist}" + ("" if error is None else f" (error: {error})"))
+    if not backends:
+        lines.append("  (none found)")
+    lines.append("libraries found here, and the backend each needs:")
+    found, absent = library_map(backends)
+    width = max([len(name) for name, _ in found] + [10])
+    for name, line in found:
+        lines.append(f"  {name:<{width}} -> {line}")
+    if absent:
+        lines.append(f"  (not found here: {', '.join(absent)})")
+    return lines
 
 
 # -- the demo -------------------------------------------------------------------
@@ -305,25 +334,23 @@ def main() -> int:
             " install such dependents."
         )
 
-    lowlevel = getattr(aiologic, "lowlevel", None)
-    if lowlevel is None or not hasattr(lowlevel, "installed_backends"):
-        print("FAILED: this aiologic has no aiologic.lowlevel.installed_backends(); it is not aiologic-core's")
+    try:
+        from .backends import installed_backends
+    except ImportError:
+        print("FAILED: this aiologic has no aiologic.backends; it is not aiologic-core's")
         return 1
-    backends = lowlevel.installed_backends()
-    print("installed backends:")
-    for name, dist in backends.items():
-        print(f"  {name:<{max(map(len, backends))}} from {dist}")
-    if not backends:
-        print("  (none found)")
-    print("libraries found here, and the backend each needs:")
-    found, absent = library_map(backends)
-    width = max([len(name) for name, _ in found] + [10])
-    for name, line in found:
-        print(f"  {name:<{width}} -> {line}")
-    if absent:
-        print(f"  (not found here: {', '.join(absent)})")
+    backends = installed_backends()
+    for line in report_backends(backends):
+        print(line)
     print()
-    return run_demo(backends)
+    return run_demo(_usable(backends))
+
+
+def _usable(backends: Dict[str, str]) -> Dict[str, str]:
+    """The `backends` that load (the report above shows the others' errors)."""
+    from .lowlevel._registry import load_error
+
+    return {name: dist for name, dist in backends.items() if load_error(name) is None}
 
 
 if __name__ == "__main__":

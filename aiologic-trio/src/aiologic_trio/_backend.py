@@ -31,7 +31,7 @@ from trio.lowlevel import (
     wait_task_rescheduled,
 )
 
-from aiologic.lowlevel import Backend
+from aiologic.backends import Backend
 
 __all__ = ("TrioBackend", "TrioWaiter", "backend")
 

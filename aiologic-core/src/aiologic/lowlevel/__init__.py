@@ -1,7 +1,10 @@
-"""The layer under aiologic's primitives: library detection, the backend
-interface and registry, waiters, low-level events and checkpoints."""
+"""The layer under aiologic's primitives: library detection, waiters,
+low-level events and checkpoints. The backend interface and registry are
+public in `aiologic.backends`."""
 
-from ._backend import API_VERSION, Backend
+import warnings as _warnings
+from typing import Any as _Any
+
 from ._checkpoints import (
     async_checkpoint,
     async_checkpoint_enabled,
@@ -22,7 +25,6 @@ from ._libraries import (
     current_green_library_tlocal,
     current_thread_ident,
 )
-from ._registry import BackendNotFoundError, installed_backends
 from ._tasks import (
     current_async_task,
     current_async_task_ident,
@@ -37,12 +39,9 @@ from ._tasks import (
 from ._waiters import AsyncWaiter, GreenWaiter, Waiter, create_async_waiter, create_green_waiter
 
 __all__ = (
-    "API_VERSION",
     "AsyncEvent",
     "AsyncLibraryNotFoundError",
     "AsyncWaiter",
-    "Backend",
-    "BackendNotFoundError",
     "Event",
     "GreenEvent",
     "GreenLibraryNotFoundError",
@@ -74,5 +73,24 @@ __all__ = (
     "green_checkpoint",
     "green_checkpoint_enabled",
     "green_checkpoint_if_cancelled",
-    "installed_backends",
 )
+
+# The public plugin interface is built on this package; importing it here
+# makes `aiologic.backends` available after `import aiologic`.
+from .. import backends as _plugin_interface  # noqa: E402
+
+#: Names that moved to `aiologic.backends`: still found here, with a warning,
+#: until the next release.
+_MOVED = frozenset({"API_VERSION", "Backend", "BackendNotFoundError", "installed_backends"})
+
+
+def __getattr__(name: str) -> _Any:
+    if name in _MOVED:
+        _warnings.warn(
+            f"aiologic.lowlevel.{name} is deprecated and will be removed in the next release:"
+            f" use aiologic.backends.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(_plugin_interface, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

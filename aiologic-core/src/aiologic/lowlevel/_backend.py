@@ -2,11 +2,13 @@
 
 The core knows no library by itself. Everything library-specific (how to tell
 that code runs inside the library, which task is calling, how to suspend and
-wake that task, checkpoints, time, shielding) is behind this one abstract
-class. The threading backend in `aiologic.lowlevel._threading_backend` and the
-`aiologic-asyncio` plugin are complete implementations to copy from;
-``docs/writing-a-backend.md`` walks through a third party's, the
-`aiologic-exampleloop` distribution in ``examples/exampleloop/``.
+wake that task, checkpoints, time, shielding, the unpatched originals of a
+library that monkey-patches) is behind this one abstract class, public as
+`aiologic.backends.Backend`. The threading backend in
+`aiologic.lowlevel._threading_backend` and the `aiologic-asyncio` plugin are
+complete implementations to copy from; ``docs/writing-a-backend.md`` walks
+through a third party's, the `aiologic-exampleloop` distribution in
+``examples/exampleloop/``.
 
 A plugin publishes one instance through the entry-point group
 ``aiologic.backends``, under the library's name as sniffio says it::
@@ -18,7 +20,21 @@ Two kinds exist. An *async* backend serves coroutines: its `create_waiter`
 returns an `AsyncWaiter`, and `checkpoint`, `checkpoint_before`,
 `checkpoint_after`, `sleep` are coroutine functions. A *green* backend serves
 code that blocks the calling thread or greenlet: the same members are plain
-functions and `create_waiter` returns a `GreenWaiter`.
+functions and `create_waiter` returns a `GreenWaiter`. A green library's
+hub (its scheduler, the greenlet that runs the event loop) cannot block:
+`running()` is true in every greenlet of a thread whose hub exists, the hub
+included, and `create_waiter()` raises `RuntimeError` when called from the
+hub greenlet itself, so that a blocking call made from the hub fails loudly
+instead of hanging the thread.
+
+A backend keeps its per-scheduler state (what a task is waiting for, a
+cached "current task") where the scheduler itself keeps its own: in the
+event loop, kernel or hub object, or in a thread-local for a library with one
+scheduler per thread. A library without a synchronous "current task" (curio:
+only a coroutine can ask its kernel) records the task per kernel or thread
+when it can (a task factory, a kernel hook) and answers `fast_current_task`
+from that record; the core calls it on every hot path, so it must never
+import, ask the library's scheduler or raise.
 
 Contract for every member marked *cheap*: it runs on the hot paths of the
 primitives, so it must not import, allocate more than it returns, take locks,
@@ -36,16 +52,25 @@ __all__ = ("API_VERSION", "Backend")
 #: The version of this interface. A backend states the version it was written
 #: for in `Backend.api_version`; the registry refuses a backend whose version
 #: is newer than the core's (it may use members the core does not call) and
-#: accepts older ones for as long as their members keep their meaning. Changes
-#: follow the deprecation policy of ``docs/writing-a-backend.md``.
+#: accepts older ones for as long as their members keep their meaning.
+#:
+#: Deprecation policy: a new optional member, with a default here that keeps
+#: the former behaviour, does not change the version (`original` and the
+#: documented rules for green hubs, wake-ups and timeouts came that way). A
+#: new required member, or a member whose meaning changes, raises the version
+#: by one; for at least one further release series the core keeps serving
+#: backends of the previous version, with a `DeprecationWarning` naming their
+#: distribution when they load, and only then refuses them.
 API_VERSION = 1
 
 
 class Backend(ABC):
     """One concurrency library, as the aiologic core sees it."""
 
-    #: The interface version this backend implements (see `API_VERSION`).
-    api_version: ClassVar[int] = API_VERSION
+    #: The interface version this backend was written for: write the number
+    #: (`API_VERSION` would claim versions the backend has never seen). A
+    #: backend that does not say is taken as written for version 1.
+    api_version: ClassVar[int] = 1
 
     #: The library's name as users and sniffio say it: ``"asyncio"``,
     #: ``"trio"``, ``"gevent"``... Also the entry point's name. Detection
@@ -84,8 +109,8 @@ class Backend(ABC):
         """Whether the calling code runs inside this library in this thread.
 
         *Cheap.* Async: a loop of this library is running in this thread.
-        Green: this thread has a hub (running or not) and the caller is not
-        the hub itself (the hub cannot block; see `current_task`)."""
+        Green: this thread has a hub, running or not; the hub greenlet
+        itself counts too (it cannot block: see `create_waiter`)."""
 
     @abstractmethod
     def current_task(self) -> Any:
@@ -119,16 +144,29 @@ class Backend(ABC):
         """A new one-shot waiter for the calling task: a `GreenWaiter` for a
         green backend, an `AsyncWaiter` for an async one.
 
-        It is created in the task that will wait, in its own thread. Its
-        `wake()` may be called from any thread, event loop, finalizer or
-        signal handler, any number of times, and never blocks: in the
-        waiter's own thread it goes through the library's local scheduling,
-        from another thread through its thread-safe path. A wake-up that
-        comes before the wait starts must not be lost.
+        It is created in the task that will wait, in its own thread. A green
+        backend raises `RuntimeError` when it is called from its hub greenlet
+        (a blocking call from the hub would hang the whole thread).
 
-        Waiting returns True when woken and False when the timeout expired
-        (never before `timeout` seconds of `time.monotonic()` have passed);
-        cancellation propagates as the library's own exception. With
+        Its `wake()` may be called from any thread, event loop, finalizer or
+        signal handler, any number of times, and never blocks nor raises. It
+        goes through the library's local scheduling only when the caller is
+        a task of the waiter's own scheduler, running in that scheduler's
+        thread; from anywhere else it takes the library's thread-safe path
+        (at most one system call). That includes the scheduler's own thread
+        between tasks: a signal handler or a garbage-collector finalizer may
+        run there while the loop is about to sleep in ``select()``, and a
+        wake-up scheduled locally then would be lost until something else
+        wakes the loop. A wake-up that comes before the wait starts must not
+        be lost.
+
+        Waiting returns True when woken and False when the timeout expired;
+        cancellation propagates as the library's own exception. A timeout is
+        never longer than `seconds_per_timeout` (the core splits longer waits
+        and re-waits against its deadline), and it must be measured on fresh
+        time: never return False before `timeout` seconds of
+        `time.monotonic()` have passed, even where the library's loop clock
+        lags behind (gevent's is updated once per loop iteration). With
         ``shield=True`` the wait ignores outside cancellation and any
         timeout, and a cancellation that arrived meanwhile is re-raised after
         the wake-up."""
@@ -165,11 +203,13 @@ class Backend(ABC):
         """Suspend the calling task for `seconds` (a coroutine function for
         async backends). `seconds` is already validated and finite."""
 
-    #: The longest single sleep the library performs, in seconds; longer
-    #: ones are split by the caller.
+    #: The longest single sleep the library performs, in seconds; the core
+    #: splits longer ones.
     seconds_per_sleep: ClassVar[float] = float("inf")
 
-    #: The longest timeout the library accepts in one call, in seconds.
+    #: The longest timeout the library accepts in one call, in seconds. The
+    #: core never passes a waiter a longer one: it splits a longer wait and
+    #: waits again until its own deadline has passed.
     seconds_per_timeout: ClassVar[float] = float("inf")
 
     @abstractmethod
@@ -189,6 +229,19 @@ class Backend(ABC):
     #: Likewise for `task_ident_number(current_task())`, when the library can
     #: answer without the task object (threading: `threading.get_ident`).
     fast_task_ident_number: Optional[Callable[[], int]] = None
+
+    def original(self, module: str, name: str) -> Any:
+        """The object `module.name` as it was before this library
+        monkey-patched it (``original("_thread", "allocate_lock")``), for a
+        library that patches the standard library as gevent and eventlet do.
+
+        The core keeps its own locks, thread identifiers and thread-locals at
+        the level of OS threads whatever is patched. When a backend that
+        overrides this method loads, the core adds it to the lookups it asks
+        for those originals while `root_module` is imported. Raises
+        `LookupError` for an object the library did not patch; the default
+        (a library that patches nothing) always does."""
+        raise LookupError(f"{self.name} does not patch {module}.{name}")
 
     def __repr__(self) -> str:
         return f"<aiologic backend {self.name!r} ({self.kind}) from {type(self).__module__}>"

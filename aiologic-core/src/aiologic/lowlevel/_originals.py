@@ -40,20 +40,24 @@ Lookup = Callable[[str, str], Any]
 
 
 def _from_gevent(module: str, name: str) -> Any:
-    monkey = importlib.import_module("gevent.monkey")
-    # For an object gevent did not patch, `get_original()` gives the current
-    # one, which another library may have replaced: let the next lookup answer.
-    if not monkey.is_object_patched(module, name):
-        raise LookupError(f"gevent did not patch {module}.{name}")
-    return monkey.get_original(module, name)
+    try:
+        monkey = importlib.import_module("gevent.monkey")
+        # For an object gevent did not patch, `get_original()` gives the
+        # current one, which another library may have replaced: leave it to
+        # the next lookup.
+        if monkey.is_object_patched(module, name):
+            return monkey.get_original(module, name)
+    except (ImportError, AttributeError) as exc:  # a module named gevent, but not gevent
+        raise LookupError(f"no original {module}.{name} from gevent") from exc
+    raise LookupError(f"gevent did not patch {module}.{name}")
 
 
 def _from_eventlet(module: str, name: str) -> Any:
-    patcher = importlib.import_module("eventlet.patcher")
     try:
-        return getattr(patcher.original(module), name)  # a fresh, unpatched import
+        original = importlib.import_module("eventlet.patcher").original
+        return getattr(original(module), name)  # from a fresh, unpatched import
     except (ImportError, AttributeError) as exc:
-        raise LookupError(f"eventlet has no original {module}.{name}") from exc
+        raise LookupError(f"no original {module}.{name} from eventlet") from exc
 
 
 #: The built-in libraries that patch, each with its own lookup helper.

@@ -1,7 +1,7 @@
 """The aiologic backend for exampleloop: the worked example of
 ``docs/writing-a-backend.md``.
 
-It uses only public names: `aiologic.lowlevel.Backend` from aiologic, and
+It uses only public names: `aiologic.backends.Backend` from aiologic, and
 exampleloop's public API (`suspend`/`reschedule`, `call_soon_threadsafe`,
 the checkpoints, `shielded`). The waiter follows the same plan as trio's:
 
@@ -38,7 +38,7 @@ from exampleloop import (
     suspend,
 )
 
-from aiologic.lowlevel import Backend
+from aiologic.backends import Backend
 
 __all__ = ("ExampleloopBackend", "ExampleloopWaiter", "backend")
 
@@ -68,7 +68,8 @@ class ExampleloopWaiter:
             self._flag.pop()
         except IndexError:  # woken already, or the wait gave up
             return
-        if current_loop() is self._loop:  # the loop's own thread
+        if current_task() is not None and current_loop() is self._loop:
+            # a task of the loop, in its thread: schedule it locally
             self._deliver()
         else:
             try:
