@@ -1,16 +1,16 @@
-"""The trio backend (aiologic-trio): Trio-style checkpoints, cancellation,
-the wake-versus-cancel race, wake-ups from other threads and loops, and the
-error when the backend is missing (API.md 2.4, 2.9, 11)."""
+"""The trio backend (aiologic-trio): what is particular to trio. Trio-style
+checkpoints, trio's cancel scopes and clocks, guest mode, and the error when
+the backend is missing. What every backend must do (timeouts, wake-up paths,
+the wake-versus-cancel race, shielding) is checked for trio and anyio on trio
+by the conformance suite (tests/test_conformance.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import random
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import pytest
@@ -22,8 +22,6 @@ import aiologic  # noqa: E402
 from aiologic.lowlevel import (  # noqa: E402
     async_checkpoint,
     async_checkpoint_enabled,
-    create_async_event,
-    create_async_waiter,
     current_async_library,
     current_async_task,
     current_async_task_ident,
@@ -91,7 +89,7 @@ def test_detection_and_identity():
 
 
 def test_backend_is_a_plugin():
-    from aiologic.lowlevel import _registry, installed_backends
+    from aiologic.backends import get_backend, installed_backends
 
     assert installed_backends()["trio"] == "aiologic-trio"
 
@@ -100,7 +98,7 @@ def test_backend_is_a_plugin():
             pass
 
     trio.run(main)
-    backend = _registry.get_backend("trio")
+    backend = get_backend("trio")
     assert (backend.name, backend.kind, backend.root_module, backend.distribution) == (
         "trio",
         "async",
@@ -350,33 +348,6 @@ def test_anyio_scopes_on_trio_abort_a_wait():
     anyio.run(main, backend="trio")
 
 
-def test_timeout_is_never_early_and_returns_false():
-    async def main():
-        sem = aiologic.Semaphore(0)
-        for timeout in (0.001, 0.02, 0.05):
-            start = time.monotonic()
-            assert await sem.async_acquire(timeout=timeout) is False
-            assert time.monotonic() - start >= timeout
-        assert sem.waiting == 0
-        start = time.monotonic()
-        assert await create_async_event().with_(0.02) is False
-        assert time.monotonic() - start >= 0.02
-
-    trio.run(main)
-
-
-def test_outside_cancellation_of_a_timed_wait():
-    async def main():
-        sem = aiologic.Semaphore(0)
-        with trio.move_on_after(0.01) as scope:
-            await sem.async_acquire(timeout=10)
-        assert scope.cancelled_caught and sem.waiting == 0
-        sem.release()
-        assert sem.value == 1
-
-    trio.run(main)
-
-
 def test_timeout_rechecks_monotonic_time(monkeypatch):
     # trio's clock is perf_counter(); where time.monotonic() runs slower
     # (simulated here at half speed), the wait goes on until monotonic time
@@ -449,88 +420,23 @@ def test_timeout_follows_a_virtual_clock():
     trio.run(main, clock=clock)
 
 
-def test_shielded_waiter_ignores_cancellation_then_raises():
-    async def main():
-        waiters = []
-        result = []
-
-        scope = trio.CancelScope()
-
-        async def wait():
-            waiter = create_async_waiter(shield=True)  # made by the waiting task
-            waiters.append(waiter)
-            with scope:
-                try:
-                    result.append(await waiter.with_(0.001))
-                except trio.Cancelled:
-                    result.append("cancelled")
-                    raise
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(wait)
-            await trio.sleep(0.02)
-            scope.cancel()
-            await trio.sleep(0.02)
-            assert result == []  # neither the timeout nor the cancel
-            waiters[0].wake()
-        assert result == ["cancelled"]
-
-        # without a cancellation the shielded wait just returns True
-        waiter = create_async_waiter(shield=True)
-        trio.lowlevel.current_trio_token().run_sync_soon(waiter.wake)
-        assert await waiter.with_(0.0001) is True
-
-    trio.run(main)
-
-
-def test_waiter_woken_before_the_wait():
-    async def main():
-        waiter = create_async_waiter()
-        waiter.wake()
-        waiter.wake()  # idempotent
-        assert await waiter is True
-        assert await create_async_waiter().with_(0) is False
-        assert await create_async_waiter().with_(0.001) is False
-        woken = create_async_waiter()
-        threading.Thread(target=woken.wake).start()
-        assert await woken.with_(10) is True
-
-    trio.run(main)
-
-
 def test_lowlevel_services():
-    from aiologic.lowlevel import _registry
+    # The generic checks (sleep, shield...) are in the conformance suite;
+    # here, what only trio can say.
+    from aiologic.backends import get_backend
 
     async def main():
-        backend = _registry.get_backend("trio")
+        backend = get_backend("trio")
         assert backend.clock() == pytest.approx(trio.current_time(), abs=1)
-        start = time.monotonic()
-        await backend.sleep(0.01)
-        assert time.monotonic() - start >= 0.01
         assert backend.current_task() is trio.lowlevel.current_task()
         assert backend.runs_in_this_thread(id(trio.lowlevel.current_task()))
         assert not backend.runs_in_this_thread(0)
-
-        # shield: the call completes, then the cancellation is delivered
-        done = []
-
-        async def slow():
-            await trio.sleep(0.02)
-            done.append(True)
-            return 42
-
-        with trio.CancelScope() as scope:
-            trio.lowlevel.current_trio_token().run_sync_soon(scope.cancel)
-            await backend.shield(slow())
-            raise AssertionError("not cancelled after the shielded call")
-        assert scope.cancelled_caught and done == [True]
-        assert await backend.shield(slow()) == 42
 
     trio.run(main)
 
 
 def test_mixed_deadlock_is_an_error_in_trio():
-    # API.md 6.4: a plain-thread acquire inside the trio thread, on a lock a
+    # A plain-thread acquire inside the trio thread, on a lock a
     # trio task of this very run holds, raises instead of hanging.
     async def main():
         lock = aiologic.Lock()
@@ -552,222 +458,7 @@ def test_mixed_deadlock_is_an_error_in_trio():
     trio.run(main)
 
 
-# -- the wake-versus-cancel race ------------------------------------------------------------
-
-
-def test_woken_then_cancelled_passes_lock_on():
-    # Deterministic: release() hands the lock to A (rescheduling it), and A's
-    # scope is cancelled before A runs. A returns True (the hand-off won) or
-    # raises Cancelled (and passes the lock on); either way B gets it.
-    async def main():
-        lock = aiologic.Lock()
-        await lock.async_acquire()
-        results = {}
-        scope_a = trio.CancelScope()
-
-        async def a():
-            with scope_a:
-                try:
-                    results["a"] = await lock.async_acquire()
-                except trio.Cancelled:
-                    results["a"] = "cancelled"
-                    raise
-                lock.async_release()
-
-        async def b():
-            results["b"] = await lock.async_acquire()
-            results["b owner"] = lock.owner == current_async_task_ident()
-            lock.async_release()
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(a)
-            while lock.waiting < 1:
-                await trio.sleep(0.001)
-            nursery.start_soon(b)
-            while lock.waiting < 2:
-                await trio.sleep(0.001)
-            lock.async_release()
-            scope_a.cancel()
-        assert results["a"] in (True, "cancelled")
-        assert results["b"] is True and results["b owner"]
-        assert not lock.locked() and lock.waiting == 0
-
-    trio.run(main)
-
-
-def test_cancelled_then_woken_passes_lock_on():
-    async def main():
-        lock = aiologic.Lock()
-        await lock.async_acquire()
-        results = {}
-        scope_a = trio.CancelScope()
-
-        async def a():
-            with scope_a:
-                results["a"] = await lock.async_acquire()
-
-        async def b():
-            results["b"] = await lock.async_acquire()
-            lock.async_release()
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(a)
-            while lock.waiting < 1:
-                await trio.sleep(0.001)
-            nursery.start_soon(b)
-            while lock.waiting < 2:
-                await trio.sleep(0.001)
-            scope_a.cancel()  # A's wait is aborted here, before it runs
-            lock.async_release()  # A is still queued: the set() reaches it
-        assert "a" not in results and scope_a.cancelled_caught
-        assert results["b"] is True
-        assert not lock.locked() and lock.waiting == 0
-
-    trio.run(main)
-
-
-@pytest.mark.parametrize("cancel_first", [False, True])
-def test_wake_from_thread_races_with_cancel(cancel_first):
-    # The cross-thread path, deterministically: a plain thread releases the
-    # permit while the trio thread is blocked in join(), so the wake-up is in
-    # flight (posted through the TrioToken) when A's scope is cancelled, or
-    # the cancellation came first.
-    async def main():
-        sem = aiologic.Semaphore(0)
-        results = []
-        scope_a = trio.CancelScope()
-
-        async def a():
-            with scope_a:
-                results.append(await sem.async_acquire())
-                sem.release()  # used it: give it back
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(a)
-            while sem.waiting < 1:
-                await trio.sleep(0.001)
-            if cancel_first:
-                scope_a.cancel()
-            thread = threading.Thread(target=sem.release)
-            thread.start()
-            thread.join()
-            if not cancel_first:
-                scope_a.cancel()
-        assert results in ([], [True])
-        assert sem.value == 1 and sem.waiting == 0
-
-    for _ in range(20):
-        trio.run(main)
-
-
-@pytest.mark.stress
-def test_permits_accounted_under_pressure():
-    """A thread releases permits while trio tasks acquire them with random
-    timeouts and cancellations: every permit ends up taken or available."""
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        sem = aiologic.Semaphore(0)
-        permits = 300
-        taken = []
-        rng = random.Random(7)
-        plan = [rng.choice([0.0, 0.0001, 0.001, None, "cancel"]) for _ in range(500)]
-        started = threading.Event()
-
-        async def acquirers():
-            async def one(kind):
-                if kind == "cancel":
-                    with trio.CancelScope() as scope:
-                        trio.lowlevel.current_trio_token().run_sync_soon(scope.cancel)
-                        if await sem.async_acquire():
-                            taken.append(1)
-                    return
-                if await sem.async_acquire(timeout=kind if kind is not None else 0.002):
-                    taken.append(1)
-
-            started.set()
-            async with trio.open_nursery() as nursery:
-                for kind in plan:
-                    nursery.start_soon(one, kind)
-                    if rng.random() < 0.2:
-                        await trio.sleep(0)
-
-        def releaser():
-            started.wait(10)
-            for _ in range(permits):
-                sem.release()
-                if rng.random() < 0.3:
-                    time.sleep(0)
-
-        thread = threading.Thread(target=releaser)
-        thread.start()
-        trio.run(acquirers)
-        thread.join(30)
-        assert not thread.is_alive()
-        assert sem.waiting == 0
-        assert len(taken) + sem.value == permits
-    finally:
-        sys.setswitchinterval(old)
-
-
 # -- wake-ups from other threads and loops ------------------------------------------------------
-
-
-def test_woken_from_a_plain_thread():
-    lock = aiologic.Lock()
-    event = aiologic.Event()
-    acquired = threading.Event()
-    release = threading.Event()
-
-    def thread_holder():
-        lock.green_acquire()
-        acquired.set()
-        release.wait(10)
-        lock.green_release()  # hands the lock to the trio task
-        event.set()
-
-    async def main():
-        thread = threading.Thread(target=thread_holder)
-        thread.start()
-        while not acquired.is_set():
-            await trio.sleep(0.001)
-        release.set()
-        assert await lock.async_acquire(timeout=10) is True
-        assert lock.owner == current_async_task_ident()
-        lock.async_release()
-        assert await event.with_(10) is True
-        thread.join()
-
-    trio.run(main)
-
-
-def test_woken_from_an_asyncio_loop():
-    lock = aiologic.Lock()
-    event = aiologic.Event()
-    results = []
-
-    async def trio_side():
-        assert await event.with_(10) is True  # set from asyncio
-        assert await lock.async_acquire(timeout=10) is True  # handed over by asyncio
-        results.append(lock.owner == current_async_task_ident())
-        lock.async_release()
-
-    async def asyncio_side():
-        await lock.async_acquire()
-        while event.waiting < 1:
-            await asyncio.sleep(0.001)
-        event.set()
-        while lock.waiting < 1:
-            await asyncio.sleep(0.001)
-        lock.async_release()
-        results.append("asyncio done")
-
-    thread = threading.Thread(target=asyncio.run, args=(asyncio_side(),))
-    thread.start()
-    trio.run(trio_side)
-    thread.join(10)
-    assert sorted(results, key=str) == [True, "asyncio done"]
-    assert not lock.locked()
 
 
 def test_trio_guest_run_on_asyncio():
@@ -813,18 +504,6 @@ def test_trio_guest_run_on_asyncio():
         """
     )
     assert out == "('trio done', [('asyncio', 'asyncio'), ('trio', 'trio'), 'trio has the lock'])"
-
-
-def test_wake_after_the_run_ended_is_harmless():
-    async def main():
-        waiter = create_async_waiter()
-        return waiter
-
-    waiter = trio.run(main)
-    thread = threading.Thread(target=waiter.wake)
-    thread.start()
-    thread.join()
-    waiter.wake()
 
 
 def test_event_set_reschedules_waiters_oldest_first():

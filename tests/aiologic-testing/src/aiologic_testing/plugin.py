@@ -12,6 +12,9 @@ Options:
 * the ini setting ``aiologic_thread_leaks = false`` turns the leak check off;
 * the marker ``@pytest.mark.world_features("anyio", ...)`` runs a world test
   only in worlds that offer those features (`World.features`).
+
+The backend conformance tests are in `aiologic_testing.conformance`: a test
+module collects them with ``from aiologic_testing.conformance import *``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ def pytest_configure(config: Any) -> None:
     config.addinivalue_line(
         "markers", "world_features(*features): run a world test only in worlds that offer these features"
     )
+    if not config.pluginmanager.hasplugin("timeout"):
+        # The conformance tests carry pytest-timeout's marker; without that
+        # plugin they bound themselves (aiologic_testing.conformance).
+        config.addinivalue_line("markers", "timeout(seconds): a time limit, enforced when pytest-timeout is installed")
 
 
 def _selected(config: Any) -> Optional[List[str]]:
