@@ -1,4 +1,4 @@
-"""Checkpoints (API.md 2.9, 11.6) on the threading and asyncio backends."""
+"""Checkpoints on the threading and asyncio backends."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Lock, Semaphore and Event shared by two worlds, each in its own thread,
-over every ordered pair of worlds (API.md 2.10)."""
+over every ordered pair of worlds."""
 
 from __future__ import annotations
 

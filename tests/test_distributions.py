@@ -1,5 +1,5 @@
 """The wheels of every distribution, installed into fresh virtual
-environments (DESIGN.md "Distributions"; issue 9):
+environments:
 
 (a) the meta-package `aiologic`: every backend is found;
 (b) `aiologic-core` and `aiologic-trio` only: trio is found, asyncio is not,
@@ -100,7 +100,7 @@ ENTRY_POINTS = """
     else:
         from importlib_metadata import distributions, entry_points
     import aiologic
-    from aiologic.lowlevel import installed_backends
+    from aiologic.backends import installed_backends
     print(json.dumps({
         "entry_points": {ep.name: ep.value for ep in entry_points(group="aiologic.backends")},
         "installed": installed_backends(),

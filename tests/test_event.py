@@ -1,4 +1,4 @@
-"""Event in every world (API.md 3.1)."""
+"""Event in every world."""
 
 from __future__ import annotations
 

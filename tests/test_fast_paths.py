@@ -1,4 +1,4 @@
-"""Uncontended operations detect nothing and create no waiter (API.md 2.10)."""
+"""Uncontended operations detect nothing and create no waiter."""
 
 from __future__ import annotations
 

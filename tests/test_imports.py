@@ -1,4 +1,4 @@
-"""What `import aiologic` does and does not do (API.md 1, 2.10)."""
+"""What `import aiologic` does and does not do."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lock in every world (API.md 6)."""
+"""Lock in every world."""
 
 from __future__ import annotations
 
@@ -205,7 +205,7 @@ def test_repr():
 
 
 def test_mixed_deadlock_is_an_error():
-    # API.md 6.4: a plain thread blocking on a lock held by an async task of
+    # A plain thread blocking on a lock held by an async task of
     # its own thread raises instead of hanging, whatever blocking/timeout say.
     import asyncio
 

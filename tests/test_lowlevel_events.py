@@ -1,4 +1,4 @@
-"""Low-level events and waiters (API.md 11.3, 11.4)."""
+"""Low-level events and waiters."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """The wake-versus-cancel race: a hand-off that meets a cancellation or a
-timeout is passed on, never lost (API.md 2.4, DESIGN.md "The waiter
-protocol")."""
+timeout is passed on, never lost."""
 
 from __future__ import annotations
 

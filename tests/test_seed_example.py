@@ -1,6 +1,5 @@
 """The seed's example: two threads, each running anyio.run, four tasks
-contending for one aiologic.Lock (DECISIONS.md: 4 acquisitions, never two
-holders, total time between 4 x hold and 4 x hold + 1 s)."""
+contending for one aiologic.Lock."""
 
 from __future__ import annotations
 

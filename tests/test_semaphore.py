@@ -1,4 +1,4 @@
-"""Semaphores in every world (API.md 4)."""
+"""Semaphores in every world."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`Event`: a one-time event (API.md 3.1)."""
+"""`Event`: a one-time event."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Semaphores: counting, bounded, binary and bounded binary (API.md 4)."""
+"""Semaphores: counting, bounded, binary and bounded binary."""
 
 from __future__ import annotations
 

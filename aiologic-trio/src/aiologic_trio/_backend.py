@@ -8,7 +8,7 @@ exception. If a future trio moves that object, the public (slower) functions
 take over.
 
 Under trio's default clock, timeouts are also checked against
-`time.monotonic()` (never early, API.md 2.3); under a clock of the user's
+`time.monotonic()` (never early); under a clock of the user's
 (`trio.testing.MockClock`), they follow that clock, as trio's own do.
 """
 

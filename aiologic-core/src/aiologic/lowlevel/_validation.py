@@ -1,4 +1,4 @@
-"""Argument checks shared by every primitive (API.md 2.3, 2.18)."""
+"""Argument checks shared by every primitive."""
 
 from __future__ import annotations
 
