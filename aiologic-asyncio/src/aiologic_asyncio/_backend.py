@@ -5,21 +5,48 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-import types
-from asyncio import CancelledError, get_running_loop
+from asyncio import CancelledError, InvalidStateError, get_running_loop
 from asyncio.events import _get_running_loop
-from typing import Any, Awaitable, Generator, Optional
+from collections import deque
+from typing import Any, Awaitable, Callable, Deque, Generator, List, Optional, Tuple
 
-from aiologic.lowlevel import Backend
+from aiologic.backends import Backend
 
 __all__ = ("AsyncioBackend", "AsyncioWaiter", "backend")
 
 _monotonic = time.monotonic
 
+# Wake-ups for one loop that come from outside its tasks: the futures to
+# resolve, oldest first, and a one-element list whose element is there while
+# no drain is scheduled. Whoever pops the element schedules the drain, so
+# wake-ups that arrive together cost one `call_soon_threadsafe`, not one each.
+# Only GIL-atomic operations touch them (deque append/popleft, list
+# pop/append): no lock, which a signal handler could not take anyway.
+_Wakeups = Tuple[Deque["asyncio.Future[bool]"], List[None]]
 
-@types.coroutine
-def _awaitable(generator: Generator[Any, Any, bool]) -> Generator[Any, Any, bool]:
-    return (yield from generator)
+
+def _wakeups_of(loop: asyncio.AbstractEventLoop) -> _Wakeups:
+    # Kept on the loop itself, so that it lives and dies with the loop.
+    try:
+        wakeups: _Wakeups = loop._aiologic_wakeups  # type: ignore[attr-defined]
+    except AttributeError:
+        wakeups = (deque(), [None])
+        try:
+            loop._aiologic_wakeups = wakeups  # type: ignore[attr-defined]
+        except AttributeError:  # a loop that takes no attributes: no batching
+            pass
+    return wakeups
+
+
+def _drain(pending: Deque["asyncio.Future[bool]"], idle: List[None]) -> None:
+    # The element goes back first: a wake-up queued from now on schedules the
+    # next drain, and every one queued before is already in `pending`.
+    idle.append(None)
+    popleft = pending.popleft
+    for _ in range(len(pending)):
+        future = popleft()
+        if not future.done():  # not cancelled meanwhile, nor woken twice
+            future.set_result(True)
 
 
 def _resolve(future: "asyncio.Future[bool]", value: bool) -> None:
@@ -30,56 +57,74 @@ def _resolve(future: "asyncio.Future[bool]", value: bool) -> None:
 class AsyncioWaiter:
     """A waiter on a future of the loop of the task that made it.
 
-    A wake-up from inside that loop resolves the future at once; from any
-    other thread (or loop) it goes through `call_soon_threadsafe`, which
-    writes one byte to the loop's self-pipe.
+    A wake-up from a task of that loop resolves the future at once. Any other
+    caller (another thread, and also a signal handler or a finalizer in the
+    loop's thread, which may run after the loop decided how long to sleep)
+    queues the future for the loop and, unless a drain is already scheduled,
+    schedules one with `call_soon_threadsafe`, which wakes the loop's
+    selector.
     """
 
-    __slots__ = ("_loop", "_future", "_timer", "shield")
+    # No slot for the loop: the future knows it (`get_loop()`).
+    __slots__ = ("_future", "_wakeups", "_timer", "shield")
+
+    _timer: asyncio.TimerHandle
 
     def __init__(self, shield: bool = False) -> None:
-        self._loop = loop = get_running_loop()
-        self._future = loop.create_future()
-        self._timer: Optional[asyncio.TimerHandle] = None
+        loop = get_running_loop()
+        self._future: "asyncio.Future[bool]" = loop.create_future()
+        self._wakeups = _wakeups_of(loop)
         self.shield = shield
 
     def wake(self) -> None:
         future = self._future
         if future.done():
             return
-        loop = self._loop
-        if _get_running_loop() is loop:
-            future.set_result(True)
-        else:
-            try:
-                loop.call_soon_threadsafe(_resolve, future, True)
-            except RuntimeError:  # the loop is closed: nobody is waiting
-                pass
+        pending, idle = self._wakeups
+        # From a task of the loop, the loop looks at its ready queue before
+        # it sleeps again; but wake-ups queued before this one go first.
+        if not pending:
+            loop = future.get_loop()
+            if _get_running_loop() is loop and _task_of(loop) is not None:
+                try:
+                    future.set_result(True)
+                except InvalidStateError:  # a signal handler or finalizer woke it meanwhile
+                    pass
+                return
+        pending.append(future)  # before the pop: a drain running now may take it
+        if not idle:
+            return  # a drain is scheduled and will find the future
+        try:
+            idle.pop()
+        except IndexError:  # another thread took it meanwhile: same
+            return
+        try:
+            future.get_loop().call_soon_threadsafe(_drain, pending, idle)
+        except RuntimeError:  # the loop is closed: nobody is waiting
+            pending.clear()
+            idle.append(None)
 
     def __await__(self) -> Generator[Any, Any, bool]:
-        return self._wait(None)
+        if self.shield:
+            return self._wait_shielded()
+        return self._future.__await__()
 
     async def with_(self, timeout: Optional[float] = None) -> bool:
-        return await _awaitable(self._wait(timeout))
-
-    def _wait(self, timeout: Optional[float]) -> Generator[Any, Any, bool]:
-        future = self._future
         if self.shield:
-            return (yield from self._wait_shielded())
+            return await self  # shielded: the timeout does not apply
+        future = self._future
         if timeout is None:
-            return bool((yield from future))
+            return await future
         if timeout <= 0:
-            return future.done() and bool(future.result())
+            return future.done() and future.result()
         self._arm(_monotonic() + timeout, timeout)
         try:
-            return bool((yield from future))
+            return await future
         finally:
-            timer = self._timer
-            if timer is not None:
-                timer.cancel()
+            self._timer.cancel()
 
     def _arm(self, deadline: float, delay: float) -> None:
-        self._timer = self._loop.call_later(delay, self._expire, deadline)
+        self._timer = self._future.get_loop().call_later(delay, self._expire, deadline)
 
     def _expire(self, deadline: float) -> None:
         # The loop may run a timer slightly early (its clock resolution);
@@ -105,17 +150,20 @@ class AsyncioWaiter:
         return True
 
 
-# The current task, or None outside a task: the core's hot paths call this.
+# The current task, or None outside a task: the core's hot paths call this,
+# and `_task_of(loop)` answers it for the running loop `loop`.
 # Up to 3.13, asyncio keeps running tasks in a C-level dict keyed by loop,
 # read here with two C calls and no exception outside a loop.
 if sys.version_info < (3, 14) and hasattr(asyncio.tasks, "_current_tasks"):
     _tasks_registry = asyncio.tasks._current_tasks
+    _task_of: Callable[[asyncio.AbstractEventLoop], "Optional[asyncio.Task[Any]]"] = _tasks_registry.get
 
     def _current_task() -> "Optional[asyncio.Task[Any]]":
         task: "Optional[asyncio.Task[Any]]" = _tasks_registry.get(_get_running_loop())
         return task
 
 else:
+    _task_of = asyncio.current_task
 
     def _current_task() -> "Optional[asyncio.Task[Any]]":
         loop = _get_running_loop()

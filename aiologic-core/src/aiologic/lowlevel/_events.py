@@ -298,7 +298,9 @@ class _AsyncEvent(_EventState, AsyncEvent):
                 await self._checkpoint(lib)
                 return self._end(waiter is None)
             step, deadline = self._first_step(lib, timeout)
-            while not await waiter.with_(step):
+            # Awaiting the waiter itself when there is no timeout saves the
+            # frame of its `with_()` in every blocked task.
+            while not await (waiter if step is None else waiter.with_(step)):
                 if deadline is None:
                     return self._end(False)
                 waiter, step = self._next_step(lib, deadline)
