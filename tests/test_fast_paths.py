@@ -59,7 +59,10 @@ def test_async_fast_paths(counted):
         assert await event
         return counted.copy()
 
-    asyncio.run(asyncio.sleep(0))  # loads the asyncio backend beforehand
+    async def first_use():  # the first use in a process detects, once
+        aiologic.lowlevel.current_async_library()
+
+    asyncio.run(first_use())
     assert asyncio.run(main()) == {"events": 0, "detections": 0}
 
 

@@ -7,6 +7,7 @@ from typing import Any, List, Optional, Tuple
 from .lowlevel import _libraries
 from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_library
 from .lowlevel._libraries import async_task_ident, green_task_ident
+from .lowlevel._originals import get_ident as _get_ident
 from .lowlevel._validation import check_timeout
 from ._tokens import TokenPrimitive
 from ._waitqueue import TIMED_OUT, waiting_in
@@ -205,8 +206,11 @@ class Lock(TokenPrimitive):
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         owner = self._owner
-        if owner is None or owner != green_task_ident():
-            self._check_exit(green_task_ident())
+        # A plain thread leaving its own block needs no detection: compare
+        # the thread identifier first.
+        if type(owner) is not tuple or owner[1] != _get_ident() or owner[0] != "threading":
+            if owner is None or owner != green_task_ident():
+                self._check_exit(green_task_ident())
         self._owner = None
         if self._waiters:
             self._give_back()

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
-from _thread import _local as _thread_local
-from _thread import get_ident
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, KeysView, List, Mapping, Optional, Tuple
 
 from sniffio import AsyncLibraryNotFoundError
 from sniffio import current_async_library_cvar as _sniffio_cvar
@@ -27,6 +25,8 @@ from sniffio import thread_local as current_async_library_tlocal
 
 from ._backend import Backend
 from . import _registry
+from ._originals import get_ident
+from ._originals import local as _thread_local
 from ._registry import KNOWN_LIBRARIES, BackendNotFoundError, _load_hooks, candidate_libraries, get_backend
 
 _KNOWN_NAMES = frozenset(known.name for known in KNOWN_LIBRARIES)
@@ -53,7 +53,8 @@ green_overridden = False
 
 
 class _GreenLibraryLocal(_thread_local):
-    """Per-OS-thread override of `current_green_library()`."""
+    """Per-OS-thread override of `current_green_library()`, shared by the
+    greenlets of the thread whatever monkey-patching replaced."""
 
     _name: Optional[str] = None
 
@@ -305,70 +306,119 @@ def current_async_library(*, failsafe: bool = False) -> Optional[str]:
 # -- green -------------------------------------------------------------------
 
 
-def green_task_ident(_modules: Mapping[str, object] = sys.modules) -> Tuple[str, int]:
-    """The identifier of the calling green task; cheapest for plain threads."""
-    if not green_overridden and _GREEN_MARKER not in _modules:
-        for marker in _green_markers:
-            if marker in _modules:
-                break
-        else:
-            return ("threading", get_ident())
-    return green_library().task_ident()
-
-
-def green_library() -> Library:
-    """The green library of the caller: threading unless a green library's
-    hub exists in this thread (and the caller is not that hub). Cheap."""
-    name = current_green_library_tlocal.name if green_overridden else None
-    if name is None:
-        modules = sys.modules
-        if _GREEN_MARKER in modules:
-            return _detect_green()
-        for marker in _green_markers:
-            if marker in modules:
-                return _detect_green()
-        return THREADING
-    lib = _libraries.get(name)
-    if lib is None:
-        lib = library(name)
-    return lib
-
-
-_BUILTIN_GREEN_ROOTS = tuple(
-    known.root_module for known in KNOWN_LIBRARIES if known.kind == "green" and known.name != "threading"
+_BUILTIN_GREEN = tuple(
+    (known.name, known.root_module) for known in KNOWN_LIBRARIES if known.kind == "green" and known.name != "threading"
 )
 
 
+def _watch(roots: Tuple[str, ...]) -> Tuple[str, str, str, Tuple[str, ...]]:
+    # Three roots in fixed places, then the rest: the hot path looks the
+    # three up without making an iterator. "" is never a module's name.
+    first, second, third = (*roots[:3], "", "", "")[:3]
+    return (first, second, third, roots[3:])
+
+
+#: Once a marker is imported, the root modules that a green call looks up
+#: after the probes of the loaded green backends (see `_watch`): those of
+#: the green libraries whose backend is not loaded (built-in, or a
+#: third-party plugin named like its library's root module and not tried
+#: yet). Only one of them being imported consults the registry
+#: (`_detect_green`), which then stops watching what it handled. Until the
+#: entry points are read the marker stands in for them, so the first green
+#: call that finds it reads them.
+_green_watch = _watch((_GREEN_MARKER,))
+#: The errors for the built-in roots whose backend is missing (they stay
+#: watched: each green call raises while the library is imported).
+_green_missing: Dict[str, BackendNotFoundError] = {}
+
+
+def green_task_ident(
+    _modules: Mapping[str, object] = sys.modules, _names: KeysView[str] = sys.modules.keys()
+) -> Tuple[str, int]:
+    """The identifier of the calling green task; cheapest for plain threads."""
+    if not green_overridden:
+        if _GREEN_MARKER not in _modules:
+            if not _green_markers or _names.isdisjoint(_green_markers):
+                return ("threading", get_ident())
+        elif not _green_probes:
+            # `green_library()` inlined: this runs on every acquire and release.
+            first, second, third, more = _green_watch
+            if not (
+                first in _modules or second in _modules or third in _modules or more and not _names.isdisjoint(more)
+            ):
+                return ("threading", get_ident())
+    return green_library().task_ident()
+
+
+def green_library(_modules: Mapping[str, object] = sys.modules, _names: KeysView[str] = sys.modules.keys()) -> Library:
+    """The green library of the caller: threading unless a green library's
+    hub exists in this thread (and the caller is not that hub). Cheap: no
+    answer is cached, but only the loaded green backends are probed."""
+    name = current_green_library_tlocal.name if green_overridden else None
+    if name is None:
+        if _GREEN_MARKER not in _modules and (not _green_markers or _names.isdisjoint(_green_markers)):
+            return THREADING
+        for lib in _green_probes:
+            if lib.running():
+                return lib
+        first, second, third, more = _green_watch
+        if first in _modules or second in _modules or third in _modules or more and not _names.isdisjoint(more):
+            return _detect_green()
+        return THREADING
+    found = _libraries.get(name)
+    if found is None:
+        found = library(name)
+    return found
+
+
 def _detect_green() -> Library:
+    # A watched root is imported: load the backends of the imported green
+    # libraries (the first call reads the entry points), watch only what is
+    # still unhandled, then probe.
+    global _green_watch
     modules = sys.modules
-    # The marker may be imported without any green library (SQLAlchemy
-    # imports greenlet): once the entry points are read, and so every
-    # third-party green root is in `_green_markers`, that case is cheap.
+    first, second, third, more = _green_watch
+    for root in (first, second, third, *more):
+        error = _green_missing.get(root)
+        if error is not None and root in modules:
+            raise error
+    missing: Optional[BackendNotFoundError] = None
+    for known in candidate_libraries("green"):  # loads imported third-party plugins
+        if known.name != "threading":
+            try:
+                library(known.name)
+            except BackendNotFoundError as exc:
+                if _registry._failures.get(known.name) is exc:  # remembered: not a load in progress
+                    _green_missing[known.root_module] = exc
+                missing = missing or exc
+    # Unhandled: a built-in library whose backend is not loaded, a plugin
+    # not tried yet, a green plugin that failed (it raises like a missing
+    # backend). A plugin of another kind that failed has nothing to tell.
     registered = _registry._entry_points
-    if registered is not None:
-        for root in _BUILTIN_GREEN_ROOTS + _green_markers:
-            if root in modules:
-                break
-        else:
-            # a third-party plugin's library is named like its entry point
-            for name in registered:
-                if name not in _KNOWN_NAMES and name in modules:
-                    break
-            else:
-                return THREADING
-    for known in candidate_libraries("green"):
-        if known.name != "threading" and known.root_module in modules:
-            library(known.name)  # raises naming the distribution if missing
+    roots = [root for name, root in _BUILTIN_GREEN if name not in _libraries]
+    roots += (
+        name
+        for name in registered or ()
+        if name not in _KNOWN_NAMES
+        and name not in _libraries
+        and (name in _green_missing or name not in _registry._failures)
+    )
+    if registered is None:  # not read (a load in progress in this thread): next time
+        roots.append(_GREEN_MARKER)
+    _green_watch = _watch(tuple(roots))
     for lib in _green_probes:
-        if lib.backend.root_module in modules and lib.running():
+        if lib.running():
             return lib
+    if missing is not None:
+        raise missing
     return THREADING
 
 
 def current_green_library(*, failsafe: bool = False) -> Optional[str]:
     """The name of the green library the caller runs in: ``"gevent"`` or
     ``"eventlet"`` when that library's hub exists in this thread, otherwise
-    ``"threading"``. Never fails (`failsafe` exists for symmetry)."""
+    ``"threading"``. Raises `BackendNotFoundError` while a green library is
+    imported whose backend is missing (`failsafe` exists for symmetry)."""
     name = current_green_library_tlocal.name
     if name is not None:
         return name
@@ -376,6 +426,7 @@ def current_green_library(*, failsafe: bool = False) -> Optional[str]:
 
 
 def current_thread_ident() -> int:
-    """The identifier of the current OS thread."""
+    """The identifier of the current OS thread (inside a greenlet too, under
+    monkey-patching)."""
     return get_ident()
 

@@ -105,11 +105,13 @@ else:
     monotonic = resolve("time", "monotonic")
 
 #: The classes of the stand-in `Thread` objects made for threads that the
-#: threading module did not start (patching may add its own to the standard
-#: library's).
-DUMMY_THREAD_TYPES: Tuple[type, ...] = tuple(
-    {threading._DummyThread: None, resolve("threading", "_DummyThread"): None}
-)
+#: threading module did not start: the threading module's and, under
+#: patching, its original's (gevent patches the class; eventlet's original
+#: is a second copy of the module, with classes of its own).
+DUMMY_THREAD_TYPES: Tuple[type, ...] = (threading._DummyThread,)
+_original_dummy: type = resolve("threading", "_DummyThread")
+if _original_dummy is not threading._DummyThread:
+    DUMMY_THREAD_TYPES += (_original_dummy,)
 
 # The threading module's `Thread` objects by thread identifier. Under
 # patching it keys its greenlets by greenlet identifiers, which never equal

@@ -6,6 +6,8 @@ import threading
 from typing import Any, Tuple
 
 from ._libraries import async_library, green_library, green_task_ident
+from ._originals import DUMMY_THREAD_TYPES
+from ._originals import current_thread as _current_thread
 
 __all__ = (
     "current_async_task",
@@ -21,9 +23,10 @@ __all__ = (
 
 
 def current_thread() -> threading.Thread:
-    """The `threading.Thread` of the current OS thread."""
-    thread = threading.current_thread()
-    if isinstance(thread, threading._DummyThread):
+    """The `threading.Thread` of the current OS thread (also inside a
+    greenlet under monkey-patching)."""
+    thread = _current_thread()
+    if isinstance(thread, DUMMY_THREAD_TYPES):
         raise RuntimeError("the current thread was not started through the threading module")
     return thread
 

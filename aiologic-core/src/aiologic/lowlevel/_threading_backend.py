@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from _thread import allocate_lock, get_ident
 from typing import Any, Callable, Optional
 
 from ._backend import Backend
+from ._originals import allocate_lock, current_thread, get_ident
+from ._originals import monotonic as _monotonic
+from ._originals import sleep as _sleep
 from ._wakeups import current as _batch
 
 __all__ = ("ThreadingBackend", "ThreadWaiter", "backend")
 
-_monotonic = time.monotonic
-_sleep = time.sleep
 _TIMEOUT_MAX = threading.TIMEOUT_MAX
 _yield: Callable[[], Any] = getattr(os, "sched_yield", lambda: _sleep(0))
 
@@ -88,12 +87,17 @@ class ThreadingBackend(Backend):
         return True
 
     def current_task(self) -> threading.Thread:
-        return threading.current_thread()
+        return current_thread()
 
     def current_token(self) -> threading.Thread:
-        return threading.current_thread()
+        return current_thread()
 
     def task_ident_number(self, task: Any) -> int:
+        # Under monkey-patching a `Thread`'s `ident` may be a greenlet's
+        # (gevent gives the main thread its main greenlet's): the calling
+        # thread is numbered by its OS identifier, as `fast_task_ident_number`.
+        if task is current_thread():
+            return get_ident()
         return task.ident  # type: ignore[no-any-return]
 
     def create_waiter(self, *, shield: bool = False) -> ThreadWaiter:

@@ -7,16 +7,18 @@ waker that wakes many tasks opens a batch: a lock it holds until the last
 wake-up is out. A thread woken during the batch first passes through that lock
 (`ThreadWaiter.wait`), which it cannot do before the waker is done, and waits
 for it without holding the GIL. This is what `threading.Condition`'s own lock
-achieves for `threading.Event`.
+achieves for `threading.Event`. The gates are real OS-thread locks, and the
+batch is per OS thread, whatever monkey-patching replaced.
 """
 
 from __future__ import annotations
 
-from _thread import _local, allocate_lock
 from typing import Any, Optional
 
+from ._originals import allocate_lock, local
 
-class _Batch(_local):
+
+class _Batch(local):
     gate: Any = None
 
 
