@@ -59,10 +59,7 @@ def test_async_fast_paths(counted):
         assert await event
         return counted.copy()
 
-    async def first_use():  # the first use in a process detects, once
-        aiologic.lowlevel.current_async_library()
-
-    asyncio.run(first_use())
+    aiologic.backends.get_backend("asyncio")  # loaded as a first use would
     assert asyncio.run(main()) == {"events": 0, "detections": 0}
 
 
