@@ -117,8 +117,7 @@ class Lock(TokenPrimitive):
         self._owner = None
 
     def _pass_on(self, value: Any = None) -> None:
-        self._owner = None
-        self._give_back()
+        self._release()
 
     def _release(self) -> None:
         # Also inlined in `__exit__` and `__aexit__`, to save a call.

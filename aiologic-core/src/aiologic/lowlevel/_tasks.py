@@ -1,4 +1,4 @@
-"""Execution units: threads, tasks and tokens (API.md 11.2)."""
+"""Execution units: threads, tasks and tokens."""
 
 from __future__ import annotations
 
