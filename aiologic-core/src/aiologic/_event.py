@@ -6,7 +6,8 @@ from typing import Any, Generator, List, Optional
 
 from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_library
 from .lowlevel._validation import check_timeout
-from ._waitqueue import TIMED_OUT, WaitQueue, queue_of, waiting_in
+from ._waitqueue import TIMED_OUT, WaitQueue, queue_of, waiters_in, waiting_in
+from .statistics import EventStatistics
 
 __all__ = ("Event",)
 
@@ -68,6 +69,11 @@ class Event:
     def waiting(self) -> int:
         """The number of tasks waiting for the event."""
         return waiting_in(self._generation.waiters)
+
+    def statistics(self) -> EventStatistics:
+        """A snapshot of the event's state and waiters."""
+        generation = self._generation
+        return EventStatistics(not generation.unset, waiters_in(generation.waiters))
 
     def set(self) -> None:
         """Set the event and wake every waiter, oldest first."""

@@ -10,7 +10,8 @@ from .lowlevel._libraries import async_task_ident, green_task_ident
 from .lowlevel._originals import get_ident as _get_ident
 from .lowlevel._validation import check_timeout
 from ._tokens import TokenPrimitive
-from ._waitqueue import TIMED_OUT, waiting_in
+from ._waitqueue import TIMED_OUT, waiters_in, waiting_in
+from .statistics import LockStatistics
 
 __all__ = ("Lock",)
 
@@ -92,6 +93,11 @@ class Lock(TokenPrimitive):
         """The number of tasks waiting to acquire the lock."""
         return waiting_in(self._waiters)
 
+    def statistics(self) -> LockStatistics:
+        """A snapshot of the lock's state: owner, level, waiters."""
+        owner = self.owner
+        return LockStatistics(owner, 0 if owner is None else 1, waiters_in(self._waiters))
+
     def _owns(self, ident: Tuple[str, int]) -> bool:
         owner = self._owner  # one read: see `_Grant`
         if owner == ident:
@@ -159,7 +165,7 @@ class Lock(TokenPrimitive):
             if ident[0] == "threading":
                 self._check_thread_deadlock()
             if blocking and timeout != 0:
-                if self._green_wait(ident, timeout):
+                if self._green_wait(ident, timeout, ident):
                     self._owner = ident  # the grant took effect: ours now
                     return True
                 return False
@@ -199,7 +205,7 @@ class Lock(TokenPrimitive):
                 raise RuntimeError(_ALREADY_HOLDING) from None
             if ident[0] == "threading":
                 self._check_thread_deadlock()
-            self._green_wait(ident, None)
+            self._green_wait(ident, None, ident)
         self._owner = ident
         return self
 
@@ -243,7 +249,7 @@ class Lock(TokenPrimitive):
             if self._owns(ident):
                 raise RuntimeError(_ALREADY_HOLDING) from None
             if blocking and timeout != 0:
-                if await self._async_wait(ident, timeout) is not TIMED_OUT:
+                if await self._async_wait(ident, timeout, ident) is not TIMED_OUT:
                     self._owner = ident  # the grant took effect: ours now
                     return True
                 return False
@@ -277,7 +283,7 @@ class Lock(TokenPrimitive):
         except IndexError:
             if self._owns(ident):
                 raise RuntimeError(_ALREADY_HOLDING) from None
-            await self._async_wait(ident, None)
+            await self._async_wait(ident, None, ident)
         self._owner = ident
         return self
 

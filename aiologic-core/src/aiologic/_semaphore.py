@@ -9,7 +9,8 @@ from .lowlevel._validation import check_count, check_int, check_timeout
 from .meta import DEFAULT, DefaultType
 from ._counts import Count
 from ._tokens import TokenPrimitive
-from ._waitqueue import TIMED_OUT, waiting_in
+from ._waitqueue import TIMED_OUT, waiters_in, waiting_in
+from .statistics import SemaphoreStatistics
 
 _S = TypeVar("_S", bound="Semaphore")
 
@@ -92,6 +93,11 @@ class Semaphore(TokenPrimitive):
     def waiting(self) -> int:
         """The number of tasks waiting for a permit."""
         return waiting_in(self._waiters)
+
+    def statistics(self) -> SemaphoreStatistics:
+        """A snapshot of the semaphore's value, bound and waiters."""
+        max_value = self._max_value if isinstance(self, BoundedSemaphore) else None
+        return SemaphoreStatistics(self._count.value, max_value, waiters_in(self._waiters))
 
     # -- tokens and hand-off (see `_tokens`) -----------------------------------
 

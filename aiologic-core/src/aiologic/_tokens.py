@@ -18,7 +18,7 @@ the wait queue calls `_pass_on` to hand it on.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, List, Optional
+from typing import Any, Awaitable, List, Optional, Tuple
 
 from ._waitqueue import TIMED_OUT, WaitQueue, queue_of
 
@@ -88,14 +88,18 @@ class TokenPrimitive:
         """Hand on a token that a waiter received but will not use."""
         self._give_back()
 
-    def _green_wait(self, payload: Any, timeout: Optional[float]) -> bool:
-        """Park the calling thread or greenlet until a token is handed to it."""
+    def _green_wait(self, payload: Any, timeout: Optional[float], ident: Optional[Tuple[str, int]] = None) -> bool:
+        """Park the calling thread or greenlet (whose task identifier is
+        `ident`, if known) until a token is handed to it."""
         queue = queue_of(self._waiters)
-        return queue.green_park(payload, timeout, recheck=self._recheck, on_lost=self._pass_on) is not TIMED_OUT
+        parked = queue.green_park(payload, timeout, recheck=self._recheck, on_lost=self._pass_on, ident=ident)
+        return parked is not TIMED_OUT
 
-    def _async_wait(self, payload: Any, timeout: Optional[float]) -> Awaitable[Any]:
+    def _async_wait(
+        self, payload: Any, timeout: Optional[float], ident: Optional[Tuple[str, int]] = None
+    ) -> Awaitable[Any]:
         """Park the calling async task until a token is handed to it: await
         the result, which is `TIMED_OUT` if none came in time. (A plain
         function returning the park itself: one frame less per waiter.)"""
         queue = queue_of(self._waiters)
-        return queue.async_park(payload, timeout, recheck=self._recheck, on_lost=self._pass_on)
+        return queue.async_park(payload, timeout, recheck=self._recheck, on_lost=self._pass_on, ident=ident)

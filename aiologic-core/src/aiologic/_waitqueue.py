@@ -26,9 +26,12 @@ from collections import OrderedDict
 from typing import Any, Callable, List, Optional, Tuple
 
 from .lowlevel._events import _AsyncEvent, _EventState, _GreenEvent
+from .lowlevel._libraries import async_task_ident, green_task_ident
+from .lowlevel._originals import get_ident
 from .lowlevel._wakeups import close_batch, open_batch
+from .statistics import WaiterInfo
 
-__all__ = ("TIMED_OUT", "WaitQueue", "queue_of", "waiting_in")
+__all__ = ("TIMED_OUT", "WaitQueue", "queue_of", "waiters_in", "waiting_in")
 
 #: What the park methods return for a wait that ended without a hand-off.
 TIMED_OUT: Any = object()
@@ -56,6 +59,16 @@ class WaitQueue:
         """The payloads of the parked entries, oldest first (a snapshot)."""
         return list(self._parked.copy().values())
 
+    def waiters(self) -> Tuple[WaiterInfo, ...]:
+        """Who is parked, oldest first (a snapshot, for `statistics()`)."""
+        infos = []
+        for event in self._parked.copy():
+            info = event.info
+            if info is not None:  # always, for an entry that `_enter` made
+                task, thread = info
+                infos.append(WaiterInfo(task[0], task, thread))
+        return tuple(infos)
+
     # -- the waiting side ----------------------------------------------------
 
     def green_park(
@@ -66,14 +79,17 @@ class WaitQueue:
         recheck: Optional[Callable[[], Any]] = None,
         on_lost: Optional[Callable[[Any], Any]] = None,
         shield: bool = False,
+        ident: Optional[Tuple[str, int]] = None,
     ) -> Any:
         """Park the calling thread or greenlet until a waker hands it a
         value, which this returns; `TIMED_OUT` when `timeout` expired first.
 
         `recheck` runs once the entry is in the queue. If the wait raises
         (cancellation) after a hand-off reached it, `on_lost(value)` gives
-        the value back before the exception propagates."""
+        the value back before the exception propagates. `ident` is the
+        caller's task identifier when the primitive already knows it."""
         event = _GreenEvent(shield)
+        event.info = (green_task_ident() if ident is None else ident, get_ident())
         self._enter(event, payload, recheck)
         try:
             woken = event.wait(timeout)
@@ -90,9 +106,11 @@ class WaitQueue:
         recheck: Optional[Callable[[], Any]] = None,
         on_lost: Optional[Callable[[Any], Any]] = None,
         shield: bool = False,
+        ident: Optional[Tuple[str, int]] = None,
     ) -> Any:
         """`green_park` for the calling async task."""
         event = _AsyncEvent(shield)
+        event.info = (async_task_ident() if ident is None else ident, get_ident())
         self._enter(event, payload, recheck)
         try:
             woken = await event.with_(timeout)
@@ -218,6 +236,11 @@ def queue_of(holder: List[WaitQueue]) -> WaitQueue:
     if not holder:
         holder.append(WaitQueue())
     return holder[0]
+
+
+def waiters_in(holder: List[WaitQueue]) -> Tuple[WaiterInfo, ...]:
+    """Who waits in a primitive's wait queue, oldest first (for `statistics()`)."""
+    return holder[0].waiters() if holder else ()
 
 
 def waiting_in(holder: List[WaitQueue]) -> int:

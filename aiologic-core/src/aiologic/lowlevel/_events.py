@@ -113,7 +113,7 @@ class _EventState:
     from several parties all carry True.
     """
 
-    __slots__ = ("_flag", "_outcome", "_waiter", "_value", "shield", "force", "__weakref__")
+    __slots__ = ("_flag", "_outcome", "_waiter", "_value", "shield", "force", "info", "__weakref__")
 
     _flag: List[None]
     _outcome: Optional[bool]
@@ -121,6 +121,9 @@ class _EventState:
     _value: Any
     shield: bool
     force: bool
+    # Who waits: ``(task identifier, OS thread identifier)``, written by the
+    # wait queue for `statistics()`; None for an event used on its own.
+    info: Optional[Tuple[Tuple[str, int], int]]
 
     def __init__(self, shield: bool = False, force: bool = False) -> None:
         self._flag = [None]
@@ -129,6 +132,7 @@ class _EventState:
         self._value = True
         self.shield = shield
         self.force = force
+        self.info = None
 
     def set(self, value: Any = True) -> bool:
         """Set the event, handing `value` to the waiting side; True only for
