@@ -32,7 +32,16 @@ WORKER = os.path.join(HERE, "scenarios.py")
 UPSTREAM_VENV = os.path.join(HERE, ".venv-upstream")
 UPSTREAM_REQUIREMENTS = ["aiologic==0.17.1", "anyio"]
 
-SCENARIOS = ["lock-green", "lock-async", "semaphore-green", "semaphore-async", "event-fanout", "lock-memory"]
+SCENARIOS = [
+    "lock-green",
+    "lock-green-pair",
+    "lock-async",
+    "lock-async-pair",
+    "semaphore-green",
+    "semaphore-async",
+    "event-fanout",
+    "lock-memory",
+]
 
 
 # -- processes ---------------------------------------------------------------

@@ -101,11 +101,29 @@ async def loop(n):
 """
 
 
+GREEN_PAIR_LOOPS = {
+    "ours": GREEN_LOOP.replace("with obj:\n            pass", "obj.green_acquire()\n        obj.green_release()"),
+    "stdlib": GREEN_LOOP.replace("with obj:\n            pass", "obj.acquire()\n        obj.release()"),
+}
+
+ASYNC_PAIR_LOOPS = {
+    "ours": ASYNC_LOOP.replace("async with obj:\n            pass", "await obj.async_acquire()\n        obj.async_release()"),
+    "stdlib": ASYNC_LOOP.replace("async with obj:\n            pass", "await obj.acquire()\n        obj.release()"),
+}
+
+
 def throughput_table(title, target, impls, runs, template, run_loop):
     """Time `n` uncontended enter/exit pairs per measurement on each
     implementation ({label: object}); the first label is ours, the last
-    is the baseline. Figures are seconds per operation."""
-    loops = {label: fresh_loop(template, obj) for label, obj in impls.items()}
+    is the baseline. Figures are seconds per operation. `template` is one
+    loop for all, or {"ours": ..., "stdlib": ...} (the baseline gets the
+    second)."""
+    if isinstance(template, dict):
+        baseline = list(impls)[-1]
+        templates = {label: template["stdlib" if label == baseline else "ours"] for label in impls}
+    else:
+        templates = dict.fromkeys(impls, template)
+    loops = {label: fresh_loop(templates[label], obj) for label, obj in impls.items()}
     # One iteration count for all, from the slowest: no measurement runs long.
     n = min(calibrate(lambda k, loop=loop: run_loop(loop, k)) for loop in loops.values())
     samples = interleave({label: (lambda loop=loop: run_loop(loop, n)) for label, loop in loops.items()}, runs)
@@ -144,6 +162,13 @@ def lock_green(runs):
     return [throughput_table("with lock: pass", target, impls, runs, GREEN_LOOP, run_green)]
 
 
+@scenario("lock-green-pair", "uncontended `green_acquire()` + `green_release()` in one thread")
+def lock_green_pair(runs):
+    target = "ours >= 0.5x on CPython 3.11, >= 5x on PyPy"
+    impls = {"aiologic.Lock": aiologic.Lock(), "threading.Lock": threading.Lock()}
+    return [throughput_table("green_acquire() + green_release()", target, impls, runs, GREEN_PAIR_LOOPS, run_green)]
+
+
 @scenario("semaphore-green", "uncontended `with sem: pass` in one thread (value 1)")
 def semaphore_green(runs):
     impls = {"aiologic.Semaphore": aiologic.Semaphore(1), "threading.Semaphore": threading.Semaphore(1)}
@@ -165,6 +190,14 @@ def lock_async(runs):
     run_async = make_async_runner()
     impls = {"aiologic.Lock": aiologic.Lock(), "asyncio.Lock": asyncio.Lock()}
     return [throughput_table("async with lock: pass", target, impls, runs, ASYNC_LOOP, run_async)]
+
+
+@scenario("lock-async-pair", "uncontended `await async_acquire()` + `async_release()` in one asyncio task")
+def lock_async_pair(runs):
+    target = "ours >= 0.45x on CPython 3.11"
+    run_async = make_async_runner()
+    impls = {"aiologic.Lock": aiologic.Lock(), "asyncio.Lock": asyncio.Lock()}
+    return [throughput_table("await async_acquire() + async_release()", target, impls, runs, ASYNC_PAIR_LOOPS, run_async)]
 
 
 @scenario("semaphore-async", "uncontended `async with sem: pass` in one asyncio task (value 1)")
