@@ -40,7 +40,10 @@ SCENARIOS = [
     "semaphore-green",
     "semaphore-async",
     "event-fanout",
+    "event-fanout-async",
+    "lock-contended-loops",
     "lock-memory",
+    "waiter-memory",
 ]
 
 

@@ -321,6 +321,196 @@ def event_fanout(runs):
     return tables
 
 
+class LoopThread:
+    """An asyncio event loop running in a thread of its own."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def call(self, coro, timeout=300):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
+ASYNC_EVENTS = {
+    # label: (factory, wait, waiting, set from another thread)
+    "aiologic.Event": (
+        aiologic.Event,
+        lambda event: event,
+        lambda event: event.waiting,
+        lambda loop, event: event.set(),
+    ),
+    "asyncio.Event": (
+        asyncio.Event,
+        lambda event: event.wait(),
+        lambda event: len(event._waiters),  # a stdlib internal, good enough here
+        lambda loop, event: loop.call_soon_threadsafe(event.set),
+    ),
+}
+
+
+def async_fanout_round(runner, label, n):
+    """Block `n` tasks of the loop on a fresh event, set it from this
+    thread, and return the seconds until the last task has returned."""
+    make, wait, waiting, fire = ASYNC_EVENTS[label]
+    arrivals = itertools.count()
+    finished = _locked()
+    end = [0.0]
+
+    async def waiter(event):
+        await wait(event)
+        if next(arrivals) == n - 1:
+            end[0] = perf_counter()
+            finished.release()
+
+    async def start():
+        event = make()  # inside the loop: asyncio.Event binds a loop on 3.8/3.9
+        return event, [asyncio.ensure_future(waiter(event)) for _ in range(n)]
+
+    event, tasks = runner.call(start())
+    deadline = perf_counter() + 60
+    while waiting(event) < n:
+        if perf_counter() > deadline:
+            raise RuntimeError("%d of %d tasks blocked" % (waiting(event), n))
+        time.sleep(0.001)
+    gc.collect()
+    t0 = perf_counter()
+    fire(runner.loop, event)
+    if not finished.acquire(timeout=300):
+        raise RuntimeError("the waiters did not all return")
+    runner.call(asyncio.wait(tasks))
+    return end[0] - t0
+
+
+@scenario("event-fanout-async", "time from Event.set() in another thread until the last of N asyncio tasks returned")
+def event_fanout_async(runs):
+    runner = LoopThread()
+    tables = []
+    try:
+        for n in (100, 1000, 10000):
+            order = list(ASYNC_EVENTS) * (1 + runs)
+            seconds = [async_fanout_round(runner, label, n) for label in order]
+            samples = {label: [] for label in ASYNC_EVENTS}
+            for label, value in list(zip(order, seconds))[len(ASYNC_EVENTS):]:
+                samples[label].append(value)
+            tables.append({
+                "title": "set() in a thread -> last of N=%d asyncio tasks returned" % n,
+                "n": n,
+                "mode": "time",
+                "target": "ours <= 1.5x asyncio (set through call_soon_threadsafe)",
+                "baseline": "asyncio.Event",
+                "samples": samples,
+            })
+    finally:
+        runner.close()
+    return tables
+
+
+def contended_round(impl, tasks, iterations):
+    """Two threads, each running an event loop with `tasks` tasks that each
+    take the lock `iterations` times: seconds for all of it."""
+    if impl == "aiologic.Lock":
+        lock = aiologic.Lock()
+
+        async def body():
+            for _ in range(iterations):
+                async with lock:
+                    await asyncio.sleep(0)
+
+    else:
+        lock = threading.Lock()
+
+        async def body():
+            loop = asyncio.get_running_loop()
+            for _ in range(iterations):
+                await loop.run_in_executor(None, lock.acquire)
+                try:
+                    await asyncio.sleep(0)
+                finally:
+                    lock.release()
+
+    async def main():
+        await asyncio.gather(*(body() for _ in range(tasks)))
+
+    start = threading.Barrier(3)
+    threads = [threading.Thread(target=lambda: (start.wait(), asyncio.run(main()))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    t0 = perf_counter()
+    for thread in threads:
+        thread.join()
+    return perf_counter() - t0
+
+
+@scenario("lock-contended-loops", "a Lock shared by two threads, each running an asyncio loop of 4 tasks")
+def lock_contended_loops(runs):
+    tasks, iterations = 4, 500
+    impls = ("aiologic.Lock", "threading.Lock via run_in_executor")
+    samples = interleave({impl: (lambda impl=impl: contended_round(impl, tasks, iterations)) for impl in impls}, runs)
+    acquisitions = 2 * tasks * iterations
+    return [{
+        "title": "contended lock, 2 threads x 1 loop x %d tasks" % tasks,
+        "mode": "throughput",
+        "target": "ours >= upstream in the same run",
+        "baseline": impls[-1],
+        "iterations": acquisitions,
+        "samples": {label: [s / acquisitions for s in values] for label, values in samples.items()},
+    }]
+
+
+def bytes_per_blocked_waiter(make_lock, acquire, count=1000):
+    """tracemalloc growth per task blocked on a held lock (task included)."""
+    import tracemalloc
+
+    async def main():
+        lock = make_lock()
+        await acquire(lock)
+
+        async def waiter():
+            await acquire(lock)
+
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            tasks = [asyncio.ensure_future(waiter()) for _ in range(count)]
+            for _ in range(3):
+                await asyncio.sleep(0)  # every task runs up to its wait
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return grown / count
+
+    return asyncio.run(main())
+
+
+@scenario("waiter-memory", "tracemalloc growth per asyncio task blocked on a held lock, task included (CPython only)")
+def waiter_memory(runs):
+    if PYPY:
+        return {"skipped": "tracemalloc does not trace allocations on PyPy"}
+    measures = {
+        "aiologic.Lock": lambda: bytes_per_blocked_waiter(aiologic.Lock, lambda lock: lock.async_acquire()),
+        "asyncio.Lock": lambda: bytes_per_blocked_waiter(asyncio.Lock, lambda lock: lock.acquire()),
+    }
+    return [{
+        "title": "bytes per blocked async lock waiter",
+        "mode": "memory",
+        "target": "ours <= 2000 B",
+        "baseline": "asyncio.Lock",
+        "samples": interleave(measures, runs, warmup=0),
+    }]
+
+
 def bytes_per_object(factory, count=10000):
     """tracemalloc growth over `count` fresh instances, per instance."""
     import tracemalloc

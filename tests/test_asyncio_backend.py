@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import selectors
 import signal
 import sys
 import threading
 import time
+import warnings
 import weakref
 
 import pytest
@@ -204,6 +206,28 @@ def test_fan_out_from_a_thread_is_batched_and_in_order():
         thread.join()
         assert resumed == list(range(n))
         assert len(calls) < n // 10  # one per batch, not one per task
+
+    asyncio.run(main())
+
+
+def test_fan_out_from_a_thread_wakes_the_loop_once():
+    """The thread-safe call is made at the end of the fan-out: the loop wakes
+    once and finds every wake-up, instead of taking the GIL from the waker
+    after the first one."""
+    n = 200
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        event = aiologic.Event()
+        tasks = [asyncio.ensure_future(event.with_(timeout=10)) for _ in range(n)]
+        while event.waiting < n:
+            await asyncio.sleep(0)
+        calls = count_threadsafe_calls(loop)
+        thread = threading.Thread(target=event.set)
+        thread.start()
+        assert await asyncio.wait_for(asyncio.gather(*tasks), 10) == [True] * n
+        thread.join()
+        assert len(calls) == 1
 
     asyncio.run(main())
 
@@ -410,3 +434,88 @@ def test_waiter_has_no_dict():
         assert isinstance(waiter, AsyncioWaiter) and not hasattr(waiter, "__dict__")
 
     asyncio.run(main())
+
+
+# -- the task probe ---------------------------------------------------------------
+
+
+def test_task_identity_with_loops_in_turn_in_two_threads():
+    """The probe behind the hot paths remembers the last loop it found
+    running (before Python 3.12): loops of two threads probing in turns, and
+    a thread running a second loop after its first, still get their own
+    task's identity."""
+    from aiologic.lowlevel import current_async_task_ident
+
+    barrier = threading.Barrier(2, timeout=10)
+    seen = []
+
+    async def probe_in_turns():
+        for _ in range(5):
+            barrier.wait()  # blocks the loop: only the probes matter here
+            seen.append((current_async_task_ident(), ("asyncio", id(asyncio.current_task()))))
+
+    def run_two_loops():
+        asyncio.run(probe_in_turns())
+        asyncio.run(probe_in_turns())  # a new loop in the same thread
+
+    threads = [threading.Thread(target=run_two_loops) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(seen) == 20
+    assert all(probed == actual for probed, actual in seen)
+
+
+def test_a_loop_remembered_by_the_task_probe_is_not_kept_alive():
+    from aiologic.lowlevel import current_async_task_ident
+
+    loop = asyncio.new_event_loop()
+
+    async def main():
+        return current_async_task_ident()
+
+    assert loop.run_until_complete(main())[0] == "asyncio"
+    loop.close()
+    ref = weakref.ref(loop)
+    del loop
+    for _ in range(3):
+        gc.collect()
+    assert ref() is None
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_has_no_running_task():
+    """In a child forked by a task, asyncio says that no loop runs (the loop
+    is the parent's): the hot paths' task probe must agree, not answer with
+    the parent's task."""
+    from aiologic.lowlevel import AsyncLibraryNotFoundError
+
+    lock = aiologic.Lock()
+
+    async def main():
+        await lock.async_acquire()  # the probe remembers this loop
+        assert lock.async_owned()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report, then leave at once
+            try:
+                answer = b"owner" if lock.async_owned() else b"not owner"
+            except AsyncLibraryNotFoundError:
+                answer = b"no task"
+            except BaseException:
+                answer = b"error"
+            os.write(write, answer)
+            os._exit(0)
+        os.close(write)
+        try:
+            answer = os.read(read, 16)
+        finally:
+            os.close(read)
+            os.waitpid(pid, 0)
+        lock.async_release()
+        return answer
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads
+        assert asyncio.run(main()) == b"no task"

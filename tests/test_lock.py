@@ -221,3 +221,40 @@ def test_mixed_deadlock_is_an_error():
         lock.green_release()
 
     asyncio.run(main())
+
+
+def test_release_by_a_task_of_another_thread_is_refused(world_a, world_b):
+    """The owner check on release asks the owner's own library whether the
+    owner is running: a task of another thread (another loop, another
+    library) is refused, whatever it runs in."""
+    from worlds import run_in_threads
+
+    lock = aiologic.Lock()
+    acquired, tried = aiologic.Event(), aiologic.Event()
+    seen = {}
+
+    async def holder(w):
+        await w.acquire(lock)
+        seen["owner"] = lock.owner
+        acquired.set()
+        assert await w.wait(tried, 10)
+        assert w.owned(lock)
+        w.release(lock)
+
+    async def intruder(w):
+        assert await w.wait(acquired, 10)
+        assert not w.owned(lock)
+        with pytest.raises(RuntimeError, match="the current task is not holding this lock"):
+            w.release(lock)
+        # leaving a `with` block of the lock, as if we had entered it
+        with pytest.raises(RuntimeError, match="the current task is not holding this lock"):
+            if w.is_async:
+                await lock.__aexit__(None, None, None)
+            else:
+                lock.__exit__(None, None, None)
+        seen["after"] = lock.owner
+        tried.set()
+
+    run_in_threads((world_a, holder), (world_b, intruder))
+    assert seen["after"] == seen["owner"] is not None
+    assert not lock.locked()

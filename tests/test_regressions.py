@@ -238,9 +238,10 @@ def test_a_waiter_that_gave_up_never_believes_it_owns_the_lock():
     class Probe(aiologic.Lock):
         __slots__ = ()
 
-        def _granting(self, event, ident):
-            super()._granting(event, ident)
-            if ident == ("threading", idents.get("w")):
+        def _granting(self, event, key):
+            super()._granting(event, key)
+            # the waiter's key: a plain thread's is its thread identifier
+            if key == idents.get("w"):
                 granted_w.set()
                 assert go_on.wait(10)
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from asyncio import CancelledError, InvalidStateError, get_running_loop
 from asyncio.events import _get_running_loop
 from collections import deque
+from functools import partial
 from typing import Any, Awaitable, Callable, Deque, Generator, List, Optional, Tuple
 
-from aiologic.backends import Backend
+from aiologic.backends import Backend, at_batch_end
 
 __all__ = ("AsyncioBackend", "AsyncioWaiter", "backend")
 
@@ -47,6 +49,14 @@ def _drain(pending: Deque["asyncio.Future[bool]"], idle: List[None]) -> None:
         future = popleft()
         if not future.done():  # not cancelled meanwhile, nor woken twice
             future.set_result(True)
+
+
+def _schedule_drain(loop: asyncio.AbstractEventLoop, pending: Deque["asyncio.Future[bool]"], idle: List[None]) -> None:
+    try:
+        loop.call_soon_threadsafe(_drain, pending, idle)
+    except RuntimeError:  # the loop is closed: nobody is waiting
+        pending.clear()
+        idle.append(None)
 
 
 def _resolve(future: "asyncio.Future[bool]", value: bool) -> None:
@@ -98,11 +108,9 @@ class AsyncioWaiter:
             idle.pop()
         except IndexError:  # another thread took it meanwhile: same
             return
-        try:
-            future.get_loop().call_soon_threadsafe(_drain, pending, idle)
-        except RuntimeError:  # the loop is closed: nobody is waiting
-            pending.clear()
-            idle.append(None)
+        schedule = partial(_schedule_drain, future.get_loop(), pending, idle)
+        if not at_batch_end(schedule):  # a fan-out wakes the loop once, at its end
+            schedule()
 
     def __await__(self) -> Generator[Any, Any, bool]:
         if self.shield:
@@ -168,6 +176,49 @@ else:
     def _current_task() -> "Optional[asyncio.Task[Any]]":
         loop = _get_running_loop()
         return None if loop is None else asyncio.current_task(loop)
+
+
+if sys.version_info < (3, 12) and hasattr(asyncio.tasks, "_current_tasks"):
+    # Before 3.12, `_get_running_loop()` makes a getpid() system call on
+    # every call (so that a forked child does not take its parent's loop for
+    # its own), the largest cost of an uncontended `async with lock`. So we
+    # remember the last loop found running, and trust it while it says it
+    # runs in the calling thread: `run_forever()` sets `_thread_id` before
+    # it starts and clears it when it stops, and a thread runs one loop at a
+    # time. Several threads running loops overwrite each other's entry,
+    # which costs them the system call again, never a wrong answer. Only
+    # loops built on `BaseEventLoop` say where they run; the others are not
+    # remembered. The entry is a weak reference (a closed loop must not be
+    # kept alive), and a forked child forgets it.
+    from threading import get_ident as _thread_ident
+    from weakref import ref as _weak
+
+    class _NoLoop:
+        _thread_id = None
+
+    _NO_LOOP = _NoLoop()
+
+    def _no_loop() -> Any:
+        return _NO_LOOP
+
+    _last_loop: Callable[[], Any] = _no_loop
+
+    def _forget_last_loop() -> None:
+        global _last_loop
+        _last_loop = _no_loop
+
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_forget_last_loop)
+
+    def _current_task() -> "Optional[asyncio.Task[Any]]":
+        global _last_loop
+        loop = _last_loop()
+        if loop is None or loop._thread_id != _thread_ident():
+            loop = _get_running_loop()
+            if isinstance(loop, asyncio.BaseEventLoop):
+                _last_loop = _weak(loop)
+        task: "Optional[asyncio.Task[Any]]" = _tasks_registry.get(loop)
+        return task
 
 
 class AsyncioBackend(Backend):

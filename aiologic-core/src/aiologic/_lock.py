@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple
+import sys
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 from .lowlevel import _libraries
 from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_library
-from .lowlevel._libraries import async_task_ident, green_task_ident
+from .lowlevel._libraries import _GREEN_MARKER, async_task_ident, green_task_ident, owner_is_current
 from .lowlevel._originals import get_ident as _get_ident
 from .lowlevel._validation import check_timeout
 from ._tokens import TokenPrimitive
@@ -20,19 +21,35 @@ _NOT_HOLDING = "the current task is not holding this lock"
 _UNLOCKED = "release unlocked lock"
 _THREAD_HOLDING = "the current thread is already holding this lock"
 
+_modules = sys.modules
+
+# How a lock records its owner: a plain thread by its thread identifier (an
+# int, compared on the hot paths without building the public form), any
+# other task by its task identifier ``(library, number)``.
+_Key = Union[int, Tuple[str, int]]
+
+
+def _key(ident: Tuple[str, int]) -> _Key:
+    return ident[1] if ident[0] == "threading" else ident
+
+
+def _public(key: Any) -> Any:
+    return ("threading", key) if type(key) is int else key
+
 
 class _Grant:
     """Ownership handed to a waiter inside `release()`.
 
-    It names the waiter and carries its event: until the event is set (the
-    hand-off took effect) the waiter does not own the lock, even though it is
-    named. Being one immutable value in one slot, it is read in one step:
-    nobody can see the identifier of one hand-off with the event of another.
+    It names the waiter (its key) and carries its event: until the event is
+    set (the hand-off took effect) the waiter does not own the lock, even
+    though it is named. Being one immutable value in one slot, it is read in
+    one step: nobody can see the key of one hand-off with the event of
+    another.
     """
 
     __slots__ = ("ident", "event")
 
-    def __init__(self, ident: Any, event: Any) -> None:
+    def __init__(self, ident: _Key, event: Any) -> None:
         self.ident = ident
         self.event = event
 
@@ -42,15 +59,16 @@ class Lock(TokenPrimitive):
     (green side), an asyncio, trio or curio task (async side).
 
     Waiters are served first-in, first-out, and a release hands the lock to
-    the oldest waiter directly.
+    the oldest waiter directly. A lock that a plain thread acquired belongs
+    to that OS thread: any code running in it may release it.
     """
 
     __slots__ = ("__weakref__", "_tokens", "_waiters", "_owner")
 
     _tokens: List[None]
     # `_owner` is None (unlocked, or between a release and the next grant),
-    # the owner's task identifier, or a `_Grant` while a waiter that was
-    # handed the lock has not resumed yet (it then writes its identifier).
+    # the owner's key (see `_Key`), or a `_Grant` while a waiter that was
+    # handed the lock has not resumed yet (it then writes its key).
     _owner: Any
 
     def __new__(cls) -> Lock:
@@ -85,8 +103,8 @@ class Lock(TokenPrimitive):
         """The identifier of the owning task, or None while unlocked."""
         owner = self._owner
         if type(owner) is _Grant:
-            return owner.ident  # type: ignore[no-any-return]
-        return owner  # type: ignore[no-any-return]
+            owner = owner.ident
+        return _public(owner)  # type: ignore[no-any-return]
 
     @property
     def waiting(self) -> int:
@@ -98,11 +116,20 @@ class Lock(TokenPrimitive):
         owner = self.owner
         return LockStatistics(owner, 0 if owner is None else 1, waiters_in(self._waiters))
 
-    def _owns(self, ident: Tuple[str, int]) -> bool:
+    def _owns(self, key: _Key) -> bool:
         owner = self._owner  # one read: see `_Grant`
-        if owner == ident:
+        if owner == key:
             return True
-        return type(owner) is _Grant and owner.ident == ident and owner.event.is_set()
+        return type(owner) is _Grant and owner.ident == key and owner.event.is_set()
+
+    def _check_owner(self, task_ident: Callable[[], Tuple[str, int]]) -> None:
+        # Releasing a lock we do not hold would free someone else's lock.
+        # (The state comes first: "unlocked" is the answer even outside any
+        # library.)
+        if self._tokens:
+            raise RuntimeError(_UNLOCKED)
+        if not self._owns(_key(task_ident())):
+            raise RuntimeError(_NOT_HOLDING)
 
     # -- tokens and hand-off (see `_tokens`) -----------------------------------
 
@@ -116,8 +143,8 @@ class Lock(TokenPrimitive):
     def _put_token(self) -> None:
         self._tokens.append(None)
 
-    def _granting(self, event: Any, ident: Any) -> None:
-        self._owner = _Grant(ident, event)
+    def _granting(self, event: Any, key: Any) -> None:
+        self._owner = _Grant(key, event)
 
     def _returning(self) -> None:
         self._owner = None
@@ -146,13 +173,29 @@ class Lock(TokenPrimitive):
                 raise RuntimeError(_THREAD_HOLDING)
 
     # -- green side ------------------------------------------------------------
+    # The common case, a plain thread with checkpoints impossible, is
+    # inlined in `green_acquire` and `__enter__` (a call is a large part of an
+    # uncontended acquire's cost: see benchmarks/); everything else is
+    # `_green_acquire`. tests/test_lock.py runs both ways.
 
     def green_acquire(self, *, blocking: bool = True, timeout: Optional[float] = None) -> bool:
         """Acquire the lock for the current thread or greenlet; True on
         success, False if not acquired (``blocking=False`` or timeout)."""
+        if timeout is None and _libraries.green_plain and _GREEN_MARKER not in _modules:
+            try:
+                self._tokens.pop()
+            except IndexError:
+                pass
+            else:
+                self._owner = _get_ident()
+                return True
+        return self._green_acquire(blocking, timeout)
+
+    def _green_acquire(self, blocking: bool, timeout: Optional[float]) -> bool:
         if timeout is not None:
             timeout = check_timeout(timeout)
         ident = green_task_ident()
+        key = _key(ident)
         lib = green_checkpoint_library() if blocking else None
         if lib is not None:
             lib.backend.checkpoint_before()
@@ -160,18 +203,18 @@ class Lock(TokenPrimitive):
             self._tokens.pop()
         except IndexError:
             # A free token implies no owner: re-entry is only possible here.
-            if self._owns(ident):
+            if self._owns(key):
                 raise RuntimeError(_ALREADY_HOLDING) from None
-            if ident[0] == "threading":
+            if type(key) is int:
                 self._check_thread_deadlock()
             if blocking and timeout != 0:
-                if self._green_wait(ident, timeout, ident):
-                    self._owner = ident  # the grant took effect: ours now
+                if self._green_wait(key, timeout, ident):
+                    self._owner = key  # the grant took effect: ours now
                     return True
                 return False
             acquired = False
         else:
-            self._owner = ident
+            self._owner = key
             acquired = True
         if lib is not None:
             lib.backend.checkpoint_after()
@@ -179,43 +222,30 @@ class Lock(TokenPrimitive):
 
     def green_release(self) -> None:
         """Release the lock; it passes to the oldest waiter at once."""
-        if self._tokens:
-            raise RuntimeError(_UNLOCKED)
-        if not self._owns(green_task_ident()):
-            raise RuntimeError(_NOT_HOLDING)
+        # A plain thread releasing its own lock needs no detection.
+        if self._owner != _get_ident():
+            self._check_owner(green_task_ident)
         self._release()
 
     def green_owned(self) -> bool:
         """Whether the current thread or greenlet owns the lock."""
-        return self._owns(green_task_ident())
-
-    # `with` and `async with` repeat the fast path of the acquire and release
-    # methods instead of calling them: a call is a large part of an
-    # uncontended acquire's cost (benchmarks/). tests/test_lock.py runs both.
+        return self._owns(_key(green_task_ident()))
 
     def __enter__(self) -> Lock:
-        ident = green_task_ident()
-        if _libraries.green_checkpoints_possible and green_checkpoint_library() is not None:
-            self.green_acquire()
-            return self
-        try:
-            self._tokens.pop()
-        except IndexError:
-            if self._owns(ident):
-                raise RuntimeError(_ALREADY_HOLDING) from None
-            if ident[0] == "threading":
-                self._check_thread_deadlock()
-            self._green_wait(ident, None, ident)
-        self._owner = ident
+        if _libraries.green_plain and _GREEN_MARKER not in _modules:
+            try:
+                self._tokens.pop()
+            except IndexError:
+                pass
+            else:
+                self._owner = _get_ident()
+                return self
+        self._green_acquire(True, None)
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        owner = self._owner
-        # A plain thread leaving its own block needs no detection: compare
-        # the thread identifier first.
-        if type(owner) is not tuple or owner[1] != _get_ident() or owner[0] != "threading":
-            if owner is None or owner != green_task_ident():
-                self._check_exit(green_task_ident())
+        if self._owner != _get_ident():
+            self._check_owner(green_task_ident)
         self._owner = None
         if self._waiters:
             self._give_back()
@@ -223,14 +253,6 @@ class Lock(TokenPrimitive):
             self._tokens.append(None)
             if self._waiters:  # a waiter parked meanwhile
                 self._recheck()
-
-    def _check_exit(self, ident: Tuple[str, int]) -> None:
-        # The block released the lock (and maybe another task took it since):
-        # freeing it now would free someone else's lock.
-        if self._tokens:
-            raise RuntimeError(_UNLOCKED)
-        if not self._owns(ident):
-            raise RuntimeError(_NOT_HOLDING)
 
     # -- async side ------------------------------------------------------------
 
@@ -240,6 +262,17 @@ class Lock(TokenPrimitive):
         if timeout is not None:
             timeout = check_timeout(timeout)
         ident = async_task_ident()
+        if not blocking or ident[0] not in _libraries.async_checkpointing:
+            try:
+                self._tokens.pop()
+            except IndexError:
+                pass
+            else:
+                self._owner = ident
+                return True
+        return await self._async_acquire(ident, blocking, timeout)
+
+    async def _async_acquire(self, ident: Tuple[str, int], blocking: bool, timeout: Optional[float]) -> bool:
         lib = async_checkpoint_library(ident[0]) if blocking else None
         if lib is not None:
             await lib.backend.checkpoint_before()
@@ -263,10 +296,8 @@ class Lock(TokenPrimitive):
 
     def async_release(self) -> None:
         """Release the lock (a plain method, not a coroutine)."""
-        if self._tokens:
-            raise RuntimeError(_UNLOCKED)
-        if not self._owns(async_task_ident()):
-            raise RuntimeError(_NOT_HOLDING)
+        if not owner_is_current(self._owner):
+            self._check_owner(async_task_ident)
         self._release()
 
     def async_owned(self) -> bool:
@@ -275,22 +306,20 @@ class Lock(TokenPrimitive):
 
     async def __aenter__(self) -> Lock:
         ident = async_task_ident()
-        if _libraries.async_checkpoints_possible and async_checkpoint_library(ident[0]) is not None:
-            await self.async_acquire()
-            return self
-        try:
-            self._tokens.pop()
-        except IndexError:
-            if self._owns(ident):
-                raise RuntimeError(_ALREADY_HOLDING) from None
-            await self._async_wait(ident, None, ident)
-        self._owner = ident
+        if ident[0] not in _libraries.async_checkpointing:
+            try:
+                self._tokens.pop()
+            except IndexError:
+                pass
+            else:
+                self._owner = ident
+                return self
+        await self._async_acquire(ident, True, None)
         return self
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
-        owner = self._owner
-        if owner is None or owner != async_task_ident():
-            self._check_exit(async_task_ident())
+        if not owner_is_current(self._owner):
+            self._check_owner(async_task_ident)
         self._owner = None
         if self._waiters:
             self._give_back()

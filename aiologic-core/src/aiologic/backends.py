@@ -16,8 +16,9 @@ raises `BackendNotFoundError` naming the distribution if it does not load.
 
 from .lowlevel._backend import API_VERSION, Backend
 from .lowlevel._registry import BackendNotFoundError, get_backend, installed_backends
+from .lowlevel._wakeups import at_batch_end
 from .meta import export as _export
 
-__all__ = ("API_VERSION", "Backend", "BackendNotFoundError", "get_backend", "installed_backends")
+__all__ = ("API_VERSION", "Backend", "BackendNotFoundError", "at_batch_end", "get_backend", "installed_backends")
 
 _export(globals())  # their public names: aiologic.backends.Backend...

@@ -242,6 +242,8 @@ class TrioBackend(Backend):
     checkpoints_default = True
     priority = 30
     fast_current_task = staticmethod(_current_task)
+    # trio.run() (and each guest-mode tick) sets sniffio.thread_local.name.
+    sets_sniffio_marker = True
 
     def running(self) -> bool:
         # Cheap: the core probes trio first, on hot paths of other async

@@ -230,6 +230,13 @@ class Backend(ABC):
     #: answer without the task object (threading: `threading.get_ident`).
     fast_task_ident_number: Optional[Callable[[], int]] = None
 
+    #: True if the library always names itself in one of sniffio's markers
+    #: (``sniffio.thread_local.name`` or the context variable) while its code
+    #: runs, as trio does. Since the markers are read first, the core then
+    #: never needs to probe this library when both markers are empty: the
+    #: hot paths of the other libraries skip its probe.
+    sets_sniffio_marker: ClassVar[bool] = False
+
     def original(self, module: str, name: str) -> Any:
         """The object `module.name` as it was before this library
         monkey-patched it (``original("_thread", "allocate_lock")``), for a

@@ -47,11 +47,13 @@ def async_enabled(lib: Library) -> bool:
 
 def _set_green(value: bool) -> "Token[Optional[bool]]":
     _libraries.green_checkpoints_possible = True
+    _libraries._green_not_plain()
     return green_override.set(value)
 
 
 def _set_async(value: bool) -> "Token[Optional[bool]]":
     _libraries.async_checkpoints_possible = True
+    _libraries.allow_async_checkpoints()
     return async_override.set(value)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable, Dict, KeysView, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Container, Dict, KeysView, List, Mapping, Optional, Tuple
 
 from sniffio import AsyncLibraryNotFoundError
 from sniffio import current_async_library_cvar as _sniffio_cvar
@@ -51,6 +51,13 @@ class GreenLibraryNotFoundError(RuntimeError):
 #: then the green hot path skips reading the thread-local (a costly lookup).
 green_overridden = False
 
+#: True while a thread is a plain thread with checkpoints off unless the
+#: marker module of the green libraries (`_GREEN_MARKER`) is imported: no
+#: override was ever set, no third-party green library is registered, and
+#: green checkpoints cannot be on. The green hot paths read this one flag
+#: and look the marker up, and need no detection when both say so.
+green_plain = True
+
 
 class _GreenLibraryLocal(_thread_local):
     """Per-OS-thread override of `current_green_library()`, shared by the
@@ -64,8 +71,9 @@ class _GreenLibraryLocal(_thread_local):
 
     @name.setter
     def name(self, value: Optional[str]) -> None:
-        global green_overridden
+        global green_overridden, green_plain
         green_overridden = True
+        green_plain = False
         self._name = value
 
 
@@ -154,21 +162,41 @@ def _checkpoints_from_environment(backend: Backend) -> bool:
 
 _libraries: Dict[str, Library] = {}
 
+
+class _Everyone:
+    """A container of every name (see `async_checkpointing`)."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
 #: Whether checkpoints may be on anywhere, per kind: some loaded library has
 #: them on by default, or an `enable_checkpoints()`/`disable_checkpoints()`
 #: context was ever entered. Until then a hot path knows, from one read, that
 #: checkpoints are off (see `_checkpoints.green_checkpoint_enabled`).
 async_checkpoints_possible = False
 green_checkpoints_possible = False
+#: The same per async library, for the async hot paths: the names of the
+#: loaded libraries with checkpoints on by default, or every name once
+#: checkpoints may be on anywhere else (a context, an environment variable).
+#: So one library's default (trio's) costs the others nothing.
+async_checkpointing: Container[str] = frozenset()
 # A checkpoint variable set in the environment may concern a library whose
 # backend is not loaded yet.
 if any(key.startswith("AIOLOGIC_") and key.endswith("_CHECKPOINTS") and value for key, value in os.environ.items()):
     async_checkpoints_possible = green_checkpoints_possible = True
+    async_checkpointing = _Everyone()
+    green_plain = False
 _async_probes: List[Library] = []  # loaded async libraries, highest priority first
 # (name, probe_task) of the loaded async libraries whose task identifier is
-# `id(task)`, in the same order: the hot path of `async_task_ident()`.
+# `id(task)`, in the same order, except those that set sniffio's markers
+# themselves (`Backend.sets_sniffio_marker`): the hot path of
+# `async_task_ident()`, which runs only when both markers are empty.
 _async_task_probes: List[Tuple[str, Callable[[], Any]]] = []
 _green_probes: List[Library] = []  # loaded green libraries except threading
+#: The task probe of each loaded async library whose task identifier is
+#: `id(task)`, by name: the check of a given owner (`owner_is_current`).
+_task_probe_of: Dict[str, Callable[[], Any]] = {}
 
 #: Marker modules of the green libraries other than threading (see
 #: `KnownLibrary.marker_module`): the built-in libraries' one marker, and
@@ -186,21 +214,43 @@ def _register(backend: Backend) -> None:
     if library.checkpoints:
         if library.kind == "async":
             async_checkpoints_possible = True
+            allow_async_checkpoints(backend.name)
         else:
             green_checkpoints_possible = True
+            _green_not_plain()
     if backend.kind == "async":
         probes = _async_probes
     elif backend.name != "threading":
         probes = _green_probes
         if backend.name not in _KNOWN_NAMES and backend.root_module not in _green_markers:
             _green_markers = (*_green_markers, backend.root_module)
+            _green_not_plain()
     else:
         return
     # Replace the list's contents at once so that readers never see it half
     # sorted (slice assignment is a single operation on the list).
     probes[:] = sorted([*probes, library], key=lambda lib: -lib.priority)
     if probes is _async_probes:
-        _async_task_probes[:] = [(lib.name, lib.probe_task) for lib in probes if lib.ident_is_id]
+        if library.ident_is_id:
+            _task_probe_of[library.name] = library.probe_task
+        _async_task_probes[:] = [
+            (lib.name, lib.probe_task) for lib in probes if lib.ident_is_id and not lib.backend.sets_sniffio_marker
+        ]
+
+
+def allow_async_checkpoints(name: Optional[str] = None) -> None:
+    """Let the async hot paths ask about checkpoints in library `name`, or
+    in every library (`name` None: a checkpoint context was entered)."""
+    global async_checkpointing
+    if name is None:
+        async_checkpointing = _Everyone()
+    elif name not in async_checkpointing:
+        async_checkpointing = frozenset((*async_checkpointing, name))  # type: ignore[misc]
+
+
+def _green_not_plain() -> None:
+    global green_plain
+    green_plain = False
 
 
 _load_hooks.append(_register)
@@ -282,6 +332,19 @@ def async_task_ident() -> Tuple[str, int]:
             if task is not None:
                 return (name, id(task))
     return async_library().task_ident()
+
+
+def _no_task() -> None:
+    return None
+
+
+def owner_is_current(owner: Any) -> bool:
+    """Whether `owner`, an async task identifier, names the task running
+    now in this thread: asked of the owner's own library, so no detection
+    (a library's current task in this thread is running now, whatever
+    another library nested in this thread says). False when the library
+    cannot answer cheaply; the caller then compares `async_task_ident()`."""
+    return type(owner) is tuple and id(_task_probe_of.get(owner[0], _no_task)()) == owner[1]
 
 
 def current_async_library(*, failsafe: bool = False) -> Optional[str]:
