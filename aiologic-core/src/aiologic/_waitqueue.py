@@ -23,18 +23,16 @@ waker that looked before the entry was there is never missed.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, List, Optional, Tuple
 
-from .lowlevel._events import _AsyncEvent, _EventState, _GreenEvent
-from .lowlevel._libraries import async_task_ident, green_task_ident
+from .lowlevel._events import TIMED_OUT, _AsyncEvent, _EventState, _GreenEvent
+from .lowlevel._libraries import green_task_ident
 from .lowlevel._originals import get_ident
 from .lowlevel._wakeups import close_batch, open_batch
 from .statistics import WaiterInfo
 
 __all__ = ("TIMED_OUT", "WaitQueue", "queue_of", "waiters_in", "waiting_in")
 
-#: What the park methods return for a wait that ended without a hand-off.
-TIMED_OUT: Any = object()
 _ABSENT: Any = object()
 
 
@@ -63,9 +61,8 @@ class WaitQueue:
         """Who is parked, oldest first (a snapshot, for `statistics()`)."""
         infos = []
         for event in self._parked.copy():
-            info = event.info
-            if info is not None:  # always, for an entry that `_enter` made
-                task, thread = info
+            task, thread = event.task, event.thread
+            if task is not None and thread is not None:  # always, for an entry that a park made
                 infos.append(WaiterInfo(task[0], task, thread))
         return tuple(infos)
 
@@ -89,7 +86,8 @@ class WaitQueue:
         the value back before the exception propagates. `ident` is the
         caller's task identifier when the primitive already knows it."""
         event = _GreenEvent(shield)
-        event.info = (green_task_ident() if ident is None else ident, get_ident())
+        event.task = green_task_ident() if ident is None else ident
+        event.thread = get_ident()
         self._enter(event, payload, recheck)
         try:
             woken = event.wait(timeout)
@@ -98,7 +96,7 @@ class WaitQueue:
             raise
         return self._result(event, woken)
 
-    async def async_park(
+    def async_park(
         self,
         payload: Any = None,
         timeout: Optional[float] = None,
@@ -107,17 +105,10 @@ class WaitQueue:
         on_lost: Optional[Callable[[Any], Any]] = None,
         shield: bool = False,
         ident: Optional[Tuple[str, int]] = None,
-    ) -> Any:
-        """`green_park` for the calling async task."""
-        event = _AsyncEvent(shield)
-        event.info = (async_task_ident() if ident is None else ident, get_ident())
-        self._enter(event, payload, recheck)
-        try:
-            woken = await event.with_(timeout)
-        except BaseException:
-            self._leave(event, on_lost)
-            raise
-        return self._result(event, woken)
+    ) -> Awaitable[Any]:
+        """`green_park` for the calling async task: await the result. The
+        task is queued when the awaitable starts running, not before."""
+        return _AsyncEvent(shield)._park(self, payload, recheck, on_lost, ident, timeout)
 
     def _enter(self, event: _EventState, payload: Any, recheck: Optional[Callable[[], Any]]) -> None:
         self._parked[event] = payload

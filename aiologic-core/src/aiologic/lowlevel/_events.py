@@ -20,7 +20,8 @@ from abc import ABC, abstractmethod
 from typing import Any, Callable, Generator, List, Optional, Protocol, Tuple
 
 from ._checkpoints import async_enabled, green_enabled
-from ._libraries import async_library, green_library
+from ._libraries import async_library, async_task_ident, green_library
+from ._originals import get_ident
 from ._originals import monotonic as _monotonic
 from ._validation import check_timeout
 
@@ -88,6 +89,9 @@ class AsyncEvent(Event, ABC):
         """Suspend until set (True) or until `timeout` expires (False)."""
 
 
+#: What a park returns for a wait that ended without a hand-off.
+TIMED_OUT: Any = object()
+
 #: A test hook (aiologic-testing's `pause_before_give_up`): when set, the
 #: waiting side calls it with the event after its wait ended without a
 #: wake-up (timeout or exception) and before it gives up. That is the window
@@ -113,7 +117,7 @@ class _EventState:
     from several parties all carry True.
     """
 
-    __slots__ = ("_flag", "_outcome", "_waiter", "_value", "shield", "force", "info", "__weakref__")
+    __slots__ = ("_flag", "_outcome", "_waiter", "_value", "shield", "force", "task", "thread", "__weakref__")
 
     _flag: List[None]
     _outcome: Optional[bool]
@@ -121,9 +125,11 @@ class _EventState:
     _value: Any
     shield: bool
     force: bool
-    # Who waits: ``(task identifier, OS thread identifier)``, written by the
-    # wait queue for `statistics()`; None for an event used on its own.
-    info: Optional[Tuple[Tuple[str, int], int]]
+    # Who waits: the task identifier and the OS thread identifier, written
+    # by the wait queue for `statistics()` (two slots: a tuple would cost
+    # each blocked task 56 bytes more); None for an event used on its own.
+    task: Optional[Tuple[str, int]]
+    thread: Optional[int]
 
     def __init__(self, shield: bool = False, force: bool = False) -> None:
         self._flag = [None]
@@ -132,7 +138,7 @@ class _EventState:
         self._value = True
         self.shield = shield
         self.force = force
-        self.info = None
+        self.task = self.thread = None
 
     def set(self, value: Any = True) -> bool:
         """Set the event, handing `value` to the waiting side; True only for
@@ -288,32 +294,61 @@ class _AsyncEvent(_EventState, AsyncEvent):
         return (yield from self.with_().__await__())
 
     async def with_(self, timeout: Optional[float] = None) -> bool:
-        # `_GreenEvent.wait` and `_block` in one coroutine: every layer is a
-        # frame that each blocked task keeps in memory.
+        return await self._park(None, None, None, None, None, timeout) is not TIMED_OUT
+
+    async def _park(
+        self,
+        queue: Any,
+        payload: Any,
+        recheck: Optional[Callable[[], Any]],
+        on_lost: Optional[Callable[[Any], Any]],
+        ident: Optional[Tuple[str, int]],
+        timeout: Optional[float],
+    ) -> Any:
+        # The whole wait of a task parked in a wait queue `queue` (see
+        # `_waitqueue.WaitQueue.async_park`), in one coroutine: every layer
+        # is a frame that each blocked task keeps in memory. Without a queue,
+        # a plain wait. Returns the value handed over, or TIMED_OUT.
         if timeout is not None:
             timeout = check_timeout(timeout)
-        if self._begin():
-            await self._checkpoint(async_library())
-            return self._outcome is True
         try:
-            lib = async_library()
-            waiter = self._arm(lib)
-            if waiter is None or (timeout == 0 and not self.shield):
-                await self._checkpoint(lib)
-                return self._end(waiter is None)
-            step, deadline = self._first_step(lib, timeout)
-            # Awaiting the waiter itself when there is no timeout saves the
-            # frame of its `with_()` in every blocked task.
-            while not await (waiter if step is None else waiter.with_(step)):
-                if deadline is None:
-                    return self._end(False)
-                waiter, step = self._next_step(lib, deadline)
-                if waiter is None:
-                    return self._end(step > 0)
+            if queue is not None:
+                # Here, not when the park is created: a park that never runs
+                # (a task cancelled before it started) must never be queued.
+                self.task = async_task_ident() if ident is None else ident
+                self.thread = get_ident()
+                queue._enter(self, payload, recheck)
+            if self._begin():
+                await self._checkpoint(async_library())
+                woken = self._outcome is True
+            else:
+                lib = async_library()
+                waiter = self._arm(lib)
+                if waiter is None or (timeout == 0 and not self.shield):
+                    await self._checkpoint(lib)
+                    woken = self._end(waiter is None)
+                else:
+                    step, deadline = self._first_step(lib, timeout)
+                    # Awaiting the waiter itself when there is no timeout
+                    # saves the frame of its `with_()` in every blocked task.
+                    while not await (waiter if step is None else waiter.with_(step)):
+                        if deadline is None:
+                            woken = self._end(False)
+                            break
+                        waiter, step = self._next_step(lib, deadline)
+                        if waiter is None:
+                            woken = self._end(step > 0)
+                            break
+                    else:
+                        woken = self._end(True)
         except BaseException:
             self._abandon()
+            if queue is not None:
+                queue._leave(self, on_lost)
             raise
-        return self._end(True)
+        if queue is not None:
+            return queue._result(self, woken)
+        return True if woken else TIMED_OUT
 
     async def _checkpoint(self, lib: Any) -> None:
         if self.force or async_enabled(lib):
