@@ -340,15 +340,22 @@ class _AsyncEvent(_EventState, AsyncEvent):
                             woken = self._end(step > 0)
                             break
                     else:
-                        woken = self._end(True)
+                        # `_end(True)` inlined: a fan-out resumes every
+                        # waiter through here.
+                        if self._outcome is None:
+                            self._outcome = True
+                        self._waiter = _DONE
+                        woken = self._outcome is True
         except BaseException:
             self._abandon()
             if queue is not None:
                 queue._leave(self, on_lost)
             raise
+        if woken:
+            return True if queue is None else self._value
         if queue is not None:
-            return queue._result(self, woken)
-        return True if woken else TIMED_OUT
+            queue._discard(self)  # the give-up succeeded
+        return TIMED_OUT
 
     async def _checkpoint(self, lib: Any) -> None:
         if self.force or async_enabled(lib):
