@@ -11,6 +11,7 @@ from collections import deque
 from typing import Any, Awaitable, Callable, Deque, Generator, List, Optional, Tuple
 
 from aiologic.backends import Backend
+from aiologic.lowlevel import signal_safety_enabled
 
 __all__ = ("AsyncioBackend", "AsyncioWaiter", "backend")
 
@@ -82,10 +83,12 @@ class AsyncioWaiter:
             return
         pending, idle = self._wakeups
         # From a task of the loop, the loop looks at its ready queue before
-        # it sleeps again; but wake-ups queued before this one go first.
+        # it sleeps again; but wake-ups queued before this one go first. A
+        # signal handler or finalizer that enabled signal safety may have
+        # interrupted the loop's own code: it takes the thread-safe path.
         if not pending:
             loop = future.get_loop()
-            if _get_running_loop() is loop and _task_of(loop) is not None:
+            if _get_running_loop() is loop and _task_of(loop) is not None and not signal_safety_enabled():
                 try:
                     future.set_result(True)
                 except InvalidStateError:  # a signal handler or finalizer woke it meanwhile
