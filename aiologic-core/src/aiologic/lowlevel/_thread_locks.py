@@ -133,6 +133,8 @@ class ThreadOnceLock:
         """Whether a thread holds the lock now."""
         if self._once_done:
             return False
+        if _owned(self):
+            return True
         lock = self._once_lock
         if lock.acquire(False):
             lock.release()
