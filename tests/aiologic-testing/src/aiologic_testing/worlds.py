@@ -255,7 +255,7 @@ class _AsyncioCancelAfter:
 class AsyncioWorld(World):
     name = "asyncio"
     library = "asyncio"
-    requires = ("aiologic_asyncio",)
+    requires: ClassVar[Tuple[str, ...]] = ("aiologic_asyncio",)
     features = frozenset({"asyncio"})
 
     def run(self, body: Body, *args: Any) -> Any:
@@ -287,7 +287,7 @@ class UvloopWorld(AsyncioWorld):
 
     name = "uvloop"
     library = "asyncio"
-    requires = ("uvloop", "aiologic_asyncio")
+    requires: ClassVar[Tuple[str, ...]] = ("uvloop", "aiologic_asyncio")
 
     def run(self, body: Body, *args: Any) -> Any:
         import uvloop
