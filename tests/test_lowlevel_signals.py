@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 import time
 
@@ -69,15 +68,19 @@ class SignalSetter:
     """Installs a SIGUSR1 handler that sets `event` (with signal safety
     enabled) and sends the signal to the main thread from a timer."""
 
-    def __init__(self, event, delay=0.05):
+    def __init__(self, event, delay=0.05, safety=True):
         self.event = event
         self.delay = delay
+        self.safety = safety
         self.handled = 0
 
-    @enable_signal_safety
     def handler(self, signum, frame):
         self.handled += 1
-        self.event.set()
+        if self.safety:
+            with enable_signal_safety():
+                self.event.set()
+        else:
+            self.event.set()
 
     def __enter__(self):
         self.previous = signal.signal(signal.SIGUSR1, self.handler)
@@ -132,7 +135,6 @@ def test_signal_wakes_trio_task():
 
 
 @posix_signals
-@pytest.mark.skipif(sys.implementation.name != "cpython", reason="lock waits run signal handlers on CPython")
 def test_signal_wakes_the_blocked_main_thread():
     _in_main_thread()
     event = aiologic.Event()
@@ -155,6 +157,53 @@ def test_signal_wakes_a_blocked_thread():
         waiter.join(5)
         elapsed = time.monotonic() - setter.start
     assert results == [True] and elapsed < 1
+
+
+@posix_signals
+@pytest.mark.parametrize("safety", [True, False], ids=["safety", "no-safety"])
+def test_signal_lands_in_a_busy_loop(safety):
+    """The handler interrupts a task step of the waiting task's own loop (a
+    task that spins); with or without signal safety, the wake-up arrives."""
+    import asyncio
+
+    pytest.importorskip("aiologic_asyncio")
+    _in_main_thread()
+    event = aiologic.Event()
+
+    async def busy():
+        while not event.is_set():
+            await asyncio.sleep(0)
+
+    async def main():
+        with SignalSetter(event, safety=safety) as setter:
+            spinner = asyncio.ensure_future(busy())
+            assert await event.with_(5) is True
+            await spinner
+            return setter.handled
+
+    assert asyncio.run(main()) == 1
+
+
+@posix_signals
+@pytest.mark.parametrize("safety", [True, False], ids=["safety", "no-safety"])
+def test_signal_lands_in_a_busy_trio_run(safety):
+    trio = pytest.importorskip("trio")
+    pytest.importorskip("aiologic_trio")
+    _in_main_thread()
+    event = aiologic.Event()
+
+    async def busy():
+        while not event.is_set():
+            await trio.sleep(0)
+
+    async def main():
+        with SignalSetter(event, safety=safety) as setter:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(busy)
+                assert await event.with_(5) is True
+            return setter.handled
+
+    assert trio.run(main) == 1
 
 
 @posix_signals
