@@ -9,7 +9,7 @@ behind `once`), and `THREAD_DUMMY_LOCK` a lock that does nothing.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NoReturn, Optional
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional
 
 from ._originals import allocate_lock, get_ident, resolve
 
@@ -34,20 +34,24 @@ def _original_rlock() -> Callable[[], Any]:
 
 _RLock = _original_rlock()
 
-#: The type of `create_thread_lock()`'s locks (`_thread.lock` on CPython).
-ThreadLock: type = type(allocate_lock())
-#: The type of `create_thread_rlock()`'s locks (`_thread.RLock` on CPython).
-ThreadRLock: type = type(_RLock())
+if TYPE_CHECKING:
+    from _thread import LockType as ThreadLock
+    from _thread import RLock as ThreadRLock
+else:
+    #: The type of `create_thread_lock()`'s locks (`_thread.lock` on CPython).
+    ThreadLock = type(allocate_lock())
+    #: The type of `create_thread_rlock()`'s locks (`_thread.RLock` on CPython).
+    ThreadRLock = type(_RLock())
 
 
-def create_thread_lock() -> Any:
+def create_thread_lock() -> ThreadLock:
     """A new `threading.Lock` of the OS thread level (never a patched one)."""
     return allocate_lock()
 
 
-def create_thread_rlock() -> Any:
+def create_thread_rlock() -> ThreadRLock:
     """A new `threading.RLock` of the OS thread level (never a patched one)."""
-    return _RLock()
+    return _RLock()  # type: ignore[no-any-return]
 
 
 def _final(cls: Any) -> Any:
