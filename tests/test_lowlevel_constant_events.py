@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import pickle
 import threading
+import weakref
 
 import pytest
 
@@ -39,6 +40,7 @@ def test_constant_events(event, cls, state):
         event.force = True
     assert copy.copy(event) is event and copy.deepcopy(event) is event
     assert pickle.loads(pickle.dumps(event)) is event
+    assert weakref.ref(event)() is event
     with pytest.raises(TypeError):
 
         class Sub(cls):

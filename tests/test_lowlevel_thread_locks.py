@@ -124,6 +124,8 @@ def test_dummy_lock():
     with THREAD_DUMMY_LOCK as bound:
         assert bound is True
     assert repr(THREAD_DUMMY_LOCK) == "aiologic.lowlevel.THREAD_DUMMY_LOCK"
+    assert weakref.ref(THREAD_DUMMY_LOCK)() is THREAD_DUMMY_LOCK
+    assert weakref.ref(create_thread_oncelock()) is not None
 
 
 @pytest.mark.parametrize("cls", [ThreadOnceLock, ThreadDummyLock])

@@ -373,7 +373,7 @@ def create_async_event(*, locking: bool = False, shield: bool = False, force: bo
 class _ConstantEvent(GreenEvent, AsyncEvent):
     """An event whose state never changes: its waits end at once."""
 
-    __slots__ = ()
+    __slots__ = ("__weakref__",)
 
     _state: bool = True
     _name: str = ""

@@ -185,7 +185,7 @@ class ThreadDummyLock:
     """A reentrant lock that does nothing; `THREAD_DUMMY_LOCK` is its only
     instance (calling the class returns it)."""
 
-    __slots__ = ()
+    __slots__ = ("__weakref__",)
 
     def __new__(cls) -> "ThreadDummyLock":
         return THREAD_DUMMY_LOCK
