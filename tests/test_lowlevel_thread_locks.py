@@ -333,3 +333,50 @@ def test_lazyqueue():
     with pytest.raises(TypeError):
         pickle.dumps(q)
     assert lazyqueue[int] is not None  # generic
+
+
+# -- under pressure --------------------------------------------------------------------
+
+
+@pytest.fixture
+def pressure():
+    """Switch threads as often as the interpreter allows, to provoke races."""
+    import sys
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
+
+
+@pytest.mark.stress
+def test_once_and_lazy_allocation_under_pressure(pressure):
+    import random
+
+    rng = random.Random(19)
+    for _ in range(100):
+        calls = []
+        barrier = threading.Barrier(8)
+
+        @once
+        def compute():
+            calls.append(1)
+            if rng.random() < 0.5:
+                time.sleep(0)
+            return len(calls)
+
+        d = lazydeque()
+        q = lazyqueue()
+        results = []
+
+        def racer():
+            barrier.wait(10)
+            results.append(compute())
+            for i in range(20):
+                d.append(i)
+                q.put(i)
+
+        run_threads(8, racer)
+        assert calls == [1] and results == [1] * 8
+        assert len(d) == 160 and len(q) == 160
+        assert len(d._box) >= 1 and sum(len(box) for box in d._box[1:]) == 0  # a lost deque holds nothing
