@@ -6,13 +6,14 @@ import asyncio
 import os
 import sys
 import time
-from asyncio import CancelledError, InvalidStateError, get_running_loop
-from asyncio.events import _get_running_loop
+from asyncio import CancelledError, InvalidStateError
+from asyncio import events as _events  # looked up at each call: trio-asyncio replaces them
 from collections import deque
 from functools import partial
 from typing import Any, Awaitable, Callable, Deque, Generator, List, Optional, Tuple
 
 from aiologic.backends import Backend, at_batch_end
+from aiologic.lowlevel import signal_safety_enabled
 
 __all__ = ("AsyncioBackend", "AsyncioWaiter", "backend")
 
@@ -81,7 +82,7 @@ class AsyncioWaiter:
     _timer: asyncio.TimerHandle
 
     def __init__(self, shield: bool = False) -> None:
-        loop = get_running_loop()
+        loop = asyncio.get_running_loop()
         self._future: "asyncio.Future[bool]" = loop.create_future()
         self._wakeups = _wakeups_of(loop)
         self.shield = shield
@@ -92,10 +93,12 @@ class AsyncioWaiter:
             return
         pending, idle = self._wakeups
         # From a task of the loop, the loop looks at its ready queue before
-        # it sleeps again; but wake-ups queued before this one go first.
+        # it sleeps again; but wake-ups queued before this one go first. A
+        # signal handler or finalizer that enabled signal safety may have
+        # interrupted the loop's own code: it takes the thread-safe path.
         if not pending:
             loop = future.get_loop()
-            if _get_running_loop() is loop and _task_of(loop) is not None:
+            if _events._get_running_loop() is loop and _task_of(loop) is not None and not signal_safety_enabled():
                 try:
                     future.set_result(True)
                 except InvalidStateError:  # a signal handler or finalizer woke it meanwhile
@@ -167,14 +170,14 @@ if sys.version_info < (3, 14) and hasattr(asyncio.tasks, "_current_tasks"):
     _task_of: Callable[[asyncio.AbstractEventLoop], "Optional[asyncio.Task[Any]]"] = _tasks_registry.get
 
     def _current_task() -> "Optional[asyncio.Task[Any]]":
-        task: "Optional[asyncio.Task[Any]]" = _tasks_registry.get(_get_running_loop())
+        task: "Optional[asyncio.Task[Any]]" = _tasks_registry.get(_events._get_running_loop())
         return task
 
 else:
     _task_of = asyncio.current_task
 
     def _current_task() -> "Optional[asyncio.Task[Any]]":
-        loop = _get_running_loop()
+        loop = _events._get_running_loop()
         return None if loop is None else asyncio.current_task(loop)
 
 
@@ -214,7 +217,7 @@ if sys.version_info < (3, 12) and hasattr(asyncio.tasks, "_current_tasks"):
         global _last_loop
         loop = _last_loop()
         if loop is None or loop._thread_id != _thread_ident():
-            loop = _get_running_loop()
+            loop = _events._get_running_loop()
             if isinstance(loop, asyncio.BaseEventLoop):
                 _last_loop = _weak(loop)
         task: "Optional[asyncio.Task[Any]]" = _tasks_registry.get(loop)
@@ -233,7 +236,7 @@ class AsyncioBackend(Backend):
     fast_current_task = staticmethod(_current_task)
 
     def running(self) -> bool:
-        return _get_running_loop() is not None
+        return _events._get_running_loop() is not None
 
     def current_task(self) -> "asyncio.Task[Any]":
         task: "Optional[asyncio.Task[Any]]" = _current_task()
@@ -242,11 +245,11 @@ class AsyncioBackend(Backend):
         return task
 
     def runs_in_this_thread(self, number: int) -> bool:
-        loop = _get_running_loop()
+        loop = _events._get_running_loop()
         return loop is not None and any(id(task) == number for task in asyncio.all_tasks(loop))
 
     def current_token(self) -> asyncio.AbstractEventLoop:
-        return get_running_loop()
+        return asyncio.get_running_loop()
 
     def create_waiter(self, *, shield: bool = False) -> AsyncioWaiter:
         return AsyncioWaiter(shield)
@@ -263,7 +266,7 @@ class AsyncioBackend(Backend):
         pass
 
     def clock(self) -> float:
-        return get_running_loop().time()
+        return asyncio.get_running_loop().time()
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

@@ -102,7 +102,53 @@ def identity_problems() -> List[str]:
     others = [owner for owner in _owners_of_package() if not owner.startswith("aiologic-core ")]
     if others:
         problems.append("other distributions also install aiologic/__init__.py: " + ", ".join(others))
+    strays = stray_files(core, here.parent)
+    if strays:
+        shown = ", ".join(strays[:5]) + (f" and {len(strays) - 5} more" if len(strays) > 5 else "")
+        problems.append(f"{len(strays)} files in {here.parent} were not installed by aiologic-core: {shown}")
+        if any(stray.startswith("aiologic/meta/") for stray in strays):
+            problems.append("the package aiologic/meta/ (not aiologic-core's) shadows aiologic.meta")
     return problems
+
+
+def stray_files(core: Any, folder: Path) -> List[str]:
+    """The files in the imported package folder that aiologic-core's file
+    list does not name (another distribution's leftovers: a subpackage that
+    shadows one of our modules, ``.pyi`` stubs that type checkers prefer to
+    our code). Empty for an editable install, whose list names no files."""
+    listed = {file.as_posix() for file in core.files or ()}
+    if not any(name.startswith("aiologic/") and name.endswith(".py") for name in listed):
+        return []
+    strays = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir() or "__pycache__" in path.parts or path.suffix == ".pyc":
+            continue
+        name = "aiologic/" + path.relative_to(folder).as_posix()
+        if name not in listed:
+            strays.append(name)
+    return strays
+
+
+def repair_advice(python: str = sys.executable) -> List[str]:
+    """The commands that give back a clean aiologic-core install: both
+    distributions' files go (uninstalling each removes the files its list
+    names, the other's leftovers included), then aiologic-core is installed
+    afresh, without its dependencies, which are still there."""
+    version = getattr(aiologic, "__version__", None)
+    try:
+        version = metadata.version("aiologic-core")
+    except metadata.PackageNotFoundError:
+        pass
+    pin = f"=={version}" if version else ""
+    return [
+        "to repair it, remove both distributions' files, then install aiologic-core again:",
+        f"    {python} -m pip uninstall -y aiologic aiologic-core",
+        f"    {python} -m pip install --no-deps aiologic-core{pin}",
+        "(add the --find-links or index options you installed aiologic-core with; with uv:"
+        " uv pip uninstall aiologic aiologic-core, then uv pip install --no-deps aiologic-core)."
+        " A dependent pinned to aiologic<0.18, such as culsans, goes next to it with"
+        " pip install --no-deps; see the README.",
+    ]
 
 
 # -- libraries and backends ----------------------------------------------------------
@@ -330,9 +376,10 @@ def main() -> int:
         print(
             "WARNING: this 'aiologic' package may not be aiologic-core's; another distribution"
             " (such as the existing aiologic series, pulled in by a pinned dependent) may have"
-            " replaced its files. Reinstall aiologic-core and see the README for safe ways to"
-            " install such dependents."
+            " replaced its files or left its own next to them."
         )
+        for line in repair_advice():
+            print(f"WARNING: {line}")
 
     try:
         from .backends import installed_backends

@@ -32,6 +32,7 @@ from trio.lowlevel import (
 )
 
 from aiologic.backends import Backend
+from aiologic.lowlevel import signal_safety_enabled
 
 __all__ = ("TrioBackend", "TrioWaiter", "backend")
 
@@ -138,7 +139,10 @@ class TrioWaiter:
             self._flag.pop()
         except IndexError:  # woken already, or the wait gave up
             return
-        if _same_run(self._runner):
+        # A signal handler or finalizer that enabled signal safety may have
+        # interrupted trio's own code in a task step: it goes through the
+        # token like any other thread.
+        if _same_run(self._runner) and not signal_safety_enabled():
             if self._suspended:
                 self._suspended = False
                 reschedule(self._task)

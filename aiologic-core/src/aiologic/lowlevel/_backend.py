@@ -214,9 +214,17 @@ class Backend(ABC):
 
     @abstractmethod
     def shield(self, wrapped: Any) -> Any:
-        """Run an awaitable (async) or a call (green) to completion even if
-        the calling task is cancelled meanwhile, then re-raise the
-        cancellation."""
+        """Protect an operation from outside cancellation.
+
+        Async backends: given an awaitable, return an awaitable that runs it
+        to completion even if the calling task is cancelled meanwhile, then
+        re-raises that cancellation. Green backends: given a callable that
+        takes no arguments, return a callable that takes none and does the
+        same for the call (gevent and eventlet hold back `GreenletExit` and
+        `Timeout` until it returns; threading has nothing to hold back and
+        returns `wrapped` itself). Only the library's own cancellation is
+        held back, never `KeyboardInterrupt`. `aiologic.lowlevel.shield`
+        is built on this."""
 
     # -- optional hooks --------------------------------------------------------
 

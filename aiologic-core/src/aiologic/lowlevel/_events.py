@@ -17,15 +17,28 @@ The event picks its library when the wait starts (through the cheap probes of
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Callable, Generator, List, Optional, Protocol, Tuple
+from typing import Any, Callable, Dict, Generator, List, Optional, Protocol, Tuple
 
 from ._checkpoints import async_enabled, green_enabled
 from ._libraries import async_library, async_task_ident, green_library
 from ._originals import get_ident
 from ._originals import monotonic as _monotonic
+from ._thread_locks import _once_init
 from ._validation import check_timeout
 
-__all__ = ("AsyncEvent", "Event", "GreenEvent", "create_async_event", "create_green_event")
+__all__ = (
+    "CANCELLED_EVENT",
+    "DUMMY_EVENT",
+    "SET_EVENT",
+    "AsyncEvent",
+    "CancelledEvent",
+    "DummyEvent",
+    "Event",
+    "GreenEvent",
+    "SetEvent",
+    "create_async_event",
+    "create_green_event",
+)
 
 
 class Event(Protocol):
@@ -362,11 +375,133 @@ class _AsyncEvent(_EventState, AsyncEvent):
             await lib.backend.checkpoint()
 
 
-def create_green_event(*, shield: bool = False, force: bool = False) -> GreenEvent:
-    """A new low-level event for one wait by a thread or greenlet."""
+class _LockingGreenEvent(_GreenEvent):
+    # `ThreadOnceLock`'s state, so that its methods apply to the event.
+    __slots__ = ("_once_lock", "_once_owner", "_once_count", "_once_done")
+
+    def __init__(self, shield: bool = False, force: bool = False) -> None:
+        super().__init__(shield, force)
+        _once_init(self)
+
+
+class _LockingAsyncEvent(_AsyncEvent):
+    __slots__ = ("_once_lock", "_once_owner", "_once_count", "_once_done")
+
+    def __init__(self, shield: bool = False, force: bool = False) -> None:
+        super().__init__(shield, force)
+        _once_init(self)
+
+
+def create_green_event(*, locking: bool = False, shield: bool = False, force: bool = False) -> GreenEvent:
+    """A new low-level event for one wait by a thread or greenlet. With
+    ``locking=True`` it also carries a `ThreadOnceLock`'s state, so that
+    ``ThreadOnceLock.acquire(event)`` and its other methods apply to it."""
+    if locking:
+        return _LockingGreenEvent(shield, force)
     return _GreenEvent(shield, force)
 
 
-def create_async_event(*, shield: bool = False, force: bool = False) -> AsyncEvent:
-    """A new low-level event for one wait by an async task."""
+def create_async_event(*, locking: bool = False, shield: bool = False, force: bool = False) -> AsyncEvent:
+    """A new low-level event for one wait by an async task (``locking``: as
+    for `create_green_event`)."""
+    if locking:
+        return _LockingAsyncEvent(shield, force)
     return _AsyncEvent(shield, force)
+
+
+# -- the three constant events -------------------------------------------------
+
+
+class _ConstantEvent(GreenEvent, AsyncEvent):
+    """An event whose state never changes: its waits end at once."""
+
+    __slots__ = ("__weakref__",)
+
+    _state: bool = True
+    _name: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if _ConstantEvent not in cls.__bases__:
+            raise TypeError(f"type '{cls.__mro__[1].__qualname__}' is not an acceptable base type")
+        super().__init_subclass__(**kwargs)
+
+    def __new__(cls) -> Any:
+        return _CONSTANTS[cls]
+
+    @property
+    def shield(self) -> bool:  # type: ignore[override]
+        return False
+
+    @property
+    def force(self) -> bool:  # type: ignore[override]
+        return False
+
+    def set(self) -> bool:
+        return False
+
+    def is_set(self) -> bool:
+        return self._state
+
+    def cancelled(self) -> bool:
+        return not self._state
+
+    def __bool__(self) -> bool:
+        return self._state
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        if timeout is not None:
+            check_timeout(timeout)
+        return self._state
+
+    def __await__(self) -> Generator[Any, Any, bool]:
+        return self._state
+        yield  # a generator that returns at once  # noqa: B901
+
+    async def with_(self, timeout: Optional[float] = None) -> bool:
+        if timeout is not None:
+            check_timeout(timeout)
+        return self._state
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Any:
+        return self
+
+    def __reduce__(self) -> str:
+        return self._name
+
+    def __repr__(self) -> str:
+        return f"aiologic.lowlevel.{self._name}"
+
+
+class SetEvent(_ConstantEvent):
+    """The type of `SET_EVENT`: an event that is set for good."""
+
+    __slots__ = ()
+    _name = "SET_EVENT"
+
+
+class DummyEvent(_ConstantEvent):
+    """The type of `DUMMY_EVENT`: behaves as `SET_EVENT`, a distinct object
+    (a placeholder where no real event is needed)."""
+
+    __slots__ = ()
+    _name = "DUMMY_EVENT"
+
+
+class CancelledEvent(_ConstantEvent):
+    """The type of `CANCELLED_EVENT`: an event whose wait was given up."""
+
+    __slots__ = ()
+    _state = False
+    _name = "CANCELLED_EVENT"
+
+
+for _cls in (SetEvent, DummyEvent, CancelledEvent):
+    _cls.__final__ = True  # type: ignore[attr-defined]
+
+_CONSTANTS: Dict[type, Any] = {cls: object.__new__(cls) for cls in (SetEvent, DummyEvent, CancelledEvent)}
+SET_EVENT: SetEvent = _CONSTANTS[SetEvent]
+DUMMY_EVENT: DummyEvent = _CONSTANTS[DummyEvent]
+CANCELLED_EVENT: CancelledEvent = _CONSTANTS[CancelledEvent]

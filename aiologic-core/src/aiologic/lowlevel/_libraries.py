@@ -24,7 +24,7 @@ from sniffio import current_async_library_cvar as _sniffio_cvar
 from sniffio import thread_local as current_async_library_tlocal
 
 from ._backend import Backend
-from . import _registry
+from . import _registry, _signals
 from ._originals import get_ident
 from ._originals import local as _thread_local
 from ._registry import KNOWN_LIBRARIES, BackendNotFoundError, _load_hooks, candidate_libraries, get_backend
@@ -349,7 +349,12 @@ def owner_is_current(owner: Any) -> bool:
 
 def current_async_library(*, failsafe: bool = False) -> Optional[str]:
     """The name of the async library the caller runs in (``"asyncio"``,
-    ``"trio"``...), or `None` with ``failsafe=True`` outside any."""
+    ``"trio"``...), or `None` with ``failsafe=True`` outside any (and
+    while signal safety is enabled, which acts as outside any library)."""
+    if _signals.possible and _signals.signal_safety_enabled():
+        if failsafe:
+            return None
+        raise AsyncLibraryNotFoundError("signal safety is enabled: no async library context")
     name = current_async_library_tlocal.name
     if name is None:
         name = _sniffio_cvar.get()
@@ -481,7 +486,10 @@ def current_green_library(*, failsafe: bool = False) -> Optional[str]:
     """The name of the green library the caller runs in: ``"gevent"`` or
     ``"eventlet"`` when that library's hub exists in this thread, otherwise
     ``"threading"``. Raises `BackendNotFoundError` while a green library is
-    imported whose backend is missing (`failsafe` exists for symmetry)."""
+    imported whose backend is missing (`failsafe` exists for symmetry).
+    While signal safety is enabled the caller counts as a plain thread."""
+    if _signals.possible and _signals.signal_safety_enabled():
+        return "threading"
     name = current_green_library_tlocal.name
     if name is not None:
         return name

@@ -36,6 +36,7 @@ __all__ = (
     "AnyioTrioWorld",
     "AnyioWorld",
     "AsyncioWorld",
+    "UvloopWorld",
     "Body",
     "Handle",
     "ThreadingWorld",
@@ -254,7 +255,7 @@ class _AsyncioCancelAfter:
 class AsyncioWorld(World):
     name = "asyncio"
     library = "asyncio"
-    requires = ("aiologic_asyncio",)
+    requires: ClassVar[Tuple[str, ...]] = ("aiologic_asyncio",)
     features = frozenset({"asyncio"})
 
     def run(self, body: Body, *args: Any) -> Any:
@@ -279,6 +280,28 @@ class AsyncioWorld(World):
         import asyncio
 
         return asyncio.CancelledError
+
+
+class UvloopWorld(AsyncioWorld):
+    """asyncio on uvloop's event loop (CPython, POSIX)."""
+
+    name = "uvloop"
+    library = "asyncio"
+    requires: ClassVar[Tuple[str, ...]] = ("uvloop", "aiologic_asyncio")
+
+    def run(self, body: Body, *args: Any) -> Any:
+        import uvloop
+
+        # A loop of its own, not a policy: nothing leaks into other worlds
+        # that run later in this thread or in parallel ones.
+        loop = uvloop.new_event_loop()
+        try:
+            return loop.run_until_complete(body(self, *args))
+        finally:
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
 
 
 # -- trio --------------------------------------------------------------------
@@ -471,6 +494,7 @@ WORLDS: Dict[str, Type[World]] = {
     "anyio-asyncio": AnyioAsyncioWorld,
     "trio": TrioWorld,
     "anyio-trio": AnyioTrioWorld,
+    "uvloop": UvloopWorld,
 }
 
 #: The entry-point group through which other distributions add worlds
