@@ -421,9 +421,13 @@ def green_task_ident(
 def green_library(_modules: Mapping[str, object] = sys.modules, _names: KeysView[str] = sys.modules.keys()) -> Library:
     """The green library of the caller: threading unless a green library's
     hub exists in this thread (and the caller is not that hub). Cheap: no
-    answer is cached, but only the loaded green backends are probed."""
+    answer is cached, but only the loaded green backends are probed.
+    While signal safety is enabled, the caller (a signal handler, a
+    finalizer) waits as a plain thread: it must not switch to a hub."""
     name = current_green_library_tlocal.name if green_overridden else None
     if name is None:
+        if _signals.possible and _signals.signal_safety_enabled():
+            return THREADING
         if _GREEN_MARKER not in _modules and (not _green_markers or _names.isdisjoint(_green_markers)):
             return THREADING
         for lib in _green_probes:
