@@ -13,7 +13,10 @@ Entries live in an `OrderedDict` keyed by their event: appending, taking the
 oldest (`popitem(last=False)`), removing a given entry (a give-up, O(1)) and
 `len()` are each one call into C that runs no Python code (events hash by
 identity), so they are atomic under the GIL and no lock is needed; `len()`
-is the exact number of waiters that have not left.
+is the exact number of waiters that have not left. PyPy's `OrderedDict` is
+written in Python, and two threads changing one at once make it raise (or
+report an empty dict that is not): there, each queue's dict takes a lock of
+its own around those operations (`_LockedOrderedDict`).
 
 The queue knows nothing of the primitive's state: the primitive checks its
 state, parks, and re-checks after the entry is in (`recheck`), so that a
@@ -22,12 +25,13 @@ waker that looked before the entry was there is never missed.
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, List, Optional, Tuple
 
 from .lowlevel._events import TIMED_OUT, _AsyncEvent, _EventState, _GreenEvent
 from .lowlevel._libraries import green_task_ident
-from .lowlevel._originals import get_ident
+from .lowlevel._originals import allocate_lock, get_ident
 from .lowlevel._wakeups import close_batch, open_batch
 from .statistics import WaiterInfo
 
@@ -36,13 +40,44 @@ __all__ = ("TIMED_OUT", "WaitQueue", "queue_of", "waiters_in", "waiting_in")
 _ABSENT: Any = object()
 
 
+class _LockedOrderedDict(OrderedDict):  # type: ignore[type-arg]
+    """An `OrderedDict` whose operations that the wait queue uses are
+    atomic on PyPy too (see the module docstring). Its lock is a real
+    OS-thread lock held for one dict operation, with no call out inside."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = allocate_lock()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        with self._lock:
+            super().__setitem__(key, value)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        with self._lock:
+            return super().pop(key, *default)
+
+    def popitem(self, last: bool = True) -> Any:
+        with self._lock:
+            return super().popitem(last)
+
+    def copy(self) -> Any:
+        with self._lock:
+            return OrderedDict(self)
+
+
+_OrderedDict: Any = _LockedOrderedDict if sys.implementation.name == "pypy" else OrderedDict
+
+
 class WaitQueue:
     """A FIFO of parked tasks, each with a payload; see the module docstring."""
 
     __slots__ = ("_parked", "_moved_to")
 
     def __init__(self) -> None:
-        self._parked: OrderedDict[_EventState, Any] = OrderedDict()
+        self._parked: OrderedDict[_EventState, Any] = _OrderedDict()
         # Queues this one moved entries to (`transfer`): a waiter that gives
         # up looks for its entry there too.
         self._moved_to: Tuple[WaitQueue, ...] = ()
