@@ -177,11 +177,13 @@ def test_lock_handed_to_a_curio_task_that_curio_cancels(holder):
     async def curio_side(w: Any) -> None:
         for n in range(rounds):
             assert turn[n].wait(10)
+            started: Dict[str, float] = {}
 
             async def a() -> None:
                 try:
-                    async with curio.timeout_after(0.01):
-                        await lock.async_acquire()
+                    started["a"] = time.monotonic()
+                    async with curio.timeout_after(0.03):
+                        await lock.async_acquire()  # first in line
                 except curio.TaskTimeout:
                     box["a"].append("timed out")
                 else:
@@ -189,15 +191,17 @@ def test_lock_handed_to_a_curio_task_that_curio_cancels(holder):
                     lock.async_release()
 
             async def b() -> None:
-                await lock.async_acquire()
+                started["b"] = time.monotonic()
+                await lock.async_acquire()  # behind A (or first, once A timed out)
                 box["b"] += 1
                 lock.async_release()
 
             task_a = await curio.spawn(a)
-            await wait_until(w, lambda: lock.waiting == 1)
+            await wait_until(w, lambda: "a" in started)
             task_b = await curio.spawn(b)
-            await wait_until(w, lambda: lock.waiting == 2)
-            done[n].set()  # the holder releases at about A's deadline
+            await wait_until(w, lambda: "b" in started)
+            box["a started"] = started["a"]
+            done[n].set()
             await task_a.join()
             await task_b.join()
 
@@ -206,7 +210,9 @@ def test_lock_handed_to_a_curio_task_that_curio_cancels(holder):
             await w.acquire(lock)
             turn[n].set()
             assert done[n].wait(10)
-            await w.sleep(0.001 * (n % 12))  # before, about at, or after A's deadline
+            # Release before, about at, or after A's deadline.
+            release_at = box["a started"] + 0.03 + 0.001 * (n % 12 - 6)
+            await w.sleep(max(0.0, release_at - time.monotonic()))
             w.release(lock)
             while lock.locked() or lock.waiting:
                 await w.sleep(0.001)
