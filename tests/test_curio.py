@@ -144,6 +144,27 @@ def test_coroutine_functions_run_as_curio_tasks():
     curio.run(main)
 
 
+def test_without_the_backend_the_error_names_the_distribution():
+    # As if aiologic-curio were not installed (its entry point stays, its
+    # module is gone): even an uncontended `async with lock` says what to
+    # install, and leaves the lock unlocked.
+    code = (
+        "import sys\n"
+        "sys.modules['aiologic_curio'] = None\n"
+        "import curio, aiologic\n"
+        "lock = aiologic.Lock()\n"
+        "async def main():\n"
+        "    try:\n"
+        "        async with lock:\n"
+        "            return 'no error'\n"
+        "    except RuntimeError as exc:\n"
+        "        return str(exc)\n"
+        "print(curio.run(main), lock.locked())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "aiologic-curio" in out.stdout and out.stdout.strip().endswith("False"), out.stdout + out.stderr
+
+
 # -- timeouts -----------------------------------------------------------------------------
 
 
