@@ -35,8 +35,9 @@ thread between task steps) the waiter is queued for its kernel, and the first
 wake-up of a batch rings a doorbell: a future-like object that a small drain
 task of the kernel waits for through ``trap_future_wait``, the path curio
 uses for `concurrent.futures.Future`. The kernel's thread-safe wake-up is one
-write to its loopback socket, once per batch, not once per waiter; the drain
-task then reschedules every queued waiter that is still parked. It runs
+write to its loopback socket, once per batch, not once per waiter (during a
+fan-out, at its end: `aiologic.backends.at_batch_end`); the drain task then
+reschedules every queued waiter that is still parked. It runs
 outside the kernel's task table: it never ends and holds nothing, so it must
 neither show in the table nor hold up `Kernel.run(shutdown=True)`.
 
@@ -58,7 +59,7 @@ from curio.kernel import Kernel
 from curio.task import Task
 from curio.traps import _kernel_trap
 
-from aiologic.backends import Backend
+from aiologic.backends import Backend, at_batch_end
 
 __all__ = ("CurioBackend", "CurioWaiter", "backend")
 
@@ -179,7 +180,9 @@ class _Kernel:
             idle.pop()
         except IndexError:  # another thread took it meanwhile: same
             return
-        self.bell.ring()
+        ring = self.bell.ring  # this doorbell stays until it is rung
+        if not at_batch_end(ring):  # a fan-out wakes the kernel once, at its end
+            ring()
 
 
 def _state_of(kernel: Kernel) -> _Kernel:
