@@ -528,6 +528,42 @@ def test_wake_ups_from_a_thread_are_batched(monkeypatch, threads_unchanged):
     assert rings.count == 1, rings.count  # one for the whole fan-out
 
 
+def test_wake_up_from_the_kernels_thread_between_task_steps(monkeypatch):
+    """Code that runs in the kernel's thread but in no task (here a kernel
+    activation; a finalizer or a signal handler alike) wakes through the
+    thread-safe path: the kernel does not sleep through it."""
+    from curio.kernel import Activation
+
+    rings = _Rings(monkeypatch)
+    box: Dict[str, Any] = {}
+
+    class WakeBetweenSteps(Activation):
+        def suspended(self, task: Any, trap: Any) -> None:
+            if task is box.get("waker"):
+                assert _backend._current_task() is None  # between steps
+                box["waiter"].wake()
+
+    async def main() -> None:
+        async def waiting() -> bool:
+            box["waiter"] = waiter = create_async_waiter()
+            return await waiter.with_(10)
+
+        task = await curio.spawn(waiting)
+        await until(lambda: "waiter" in box)
+
+        async def waker() -> None:
+            await curio.sleep(0.01)
+
+        box["waker"] = await curio.spawn(waker)
+        start = time.monotonic()
+        assert await task.join() is True
+        assert time.monotonic() - start < 5
+        await box["waker"].join()
+
+    curio.run(main, activations=[WakeBetweenSteps()])
+    assert rings.count >= 1
+
+
 def test_the_drain_task_stays_out_of_the_kernel():
     """Waking from a thread needs a drain task in the kernel; it is not in
     the kernel's task table, and the kernel shuts down cleanly, then
