@@ -123,7 +123,10 @@ class _Doorbell:
     def _call(self) -> None:
         try:
             self._callback(self)
-        except OSError:  # the kernel was shut down (its socket is closed): nobody waits
+        except OSError:
+            # Its loopback socket is closed (the kernel was shut down: nobody
+            # waits), or full (the kernel wakes anyway, and the wake-up was
+            # queued before the write).
             pass
 
     def cancel(self) -> bool:
