@@ -60,6 +60,7 @@ from curio.task import Task
 from curio.traps import _kernel_trap
 
 from aiologic.backends import Backend, at_batch_end
+from aiologic.lowlevel import signal_safety_enabled
 
 __all__ = ("CurioBackend", "CurioWaiter", "backend")
 
@@ -300,8 +301,10 @@ class CurioWaiter:
             # Another task of the kernel: the parked task goes straight to the
             # ready queue. The waiting task itself (it woke its own waiter, or
             # a finalizer runs in its step) may be on its way to parking: the
-            # drain task comes after it has parked.
-            if current is not None and current is not self._task:
+            # drain task comes after it has parked. A signal handler or a
+            # finalizer that enabled signal safety may have interrupted the
+            # kernel's own code: it takes the thread-safe path too.
+            if current is not None and current is not self._task and not signal_safety_enabled():
                 self._resume()
                 return
         state.post(self)
