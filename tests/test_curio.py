@@ -10,6 +10,7 @@ import functools
 import math
 import os
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -32,6 +33,7 @@ from aiologic.lowlevel import (  # noqa: E402
     current_async_task_ident,
     current_async_token,
     enable_checkpoints,
+    enable_signal_safety,
 )
 from aiologic_curio import _backend  # noqa: E402
 from curio.traps import _get_kernel  # noqa: E402
@@ -562,6 +564,65 @@ def test_wake_up_from_the_kernels_thread_between_task_steps(monkeypatch):
 
     curio.run(main, activations=[WakeBetweenSteps()])
     assert rings.count >= 1
+
+
+class _SignalSetter:
+    """A SIGUSR1 handler that sets `event` (with signal safety enabled, or
+    not), and a timer that sends the signal to the main thread."""
+
+    def __init__(self, event: Any, safety: bool) -> None:
+        self.event = event
+        self.safety = safety
+        self.handled = 0
+
+    def handler(self, signum: int, frame: Any) -> None:
+        self.handled += 1
+        if self.safety:
+            with enable_signal_safety():
+                self.event.set()
+        else:
+            self.event.set()
+
+    def __enter__(self) -> "_SignalSetter":
+        self.previous = signal.signal(signal.SIGUSR1, self.handler)
+        main = threading.main_thread().ident
+        self.timer = threading.Timer(0.05, signal.pthread_kill, (main, signal.SIGUSR1))
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.timer.cancel()
+        self.timer.join(10)
+        signal.signal(signal.SIGUSR1, self.previous)
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs POSIX signals")
+@pytest.mark.parametrize("busy", [False, True], ids=["idle-kernel", "busy-kernel"])
+@pytest.mark.parametrize("safety", [True, False], ids=["safety", "no-safety"])
+def test_signal_handler_wakes_a_curio_task(busy, safety):
+    """A signal handler sets an event a curio task waits for, landing while
+    the kernel sleeps in its selector or while another task runs (a task
+    that spins): the wake-up arrives either way."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers run in the main thread only")
+    event = aiologic.Event()
+
+    async def spin() -> None:
+        while not event.is_set():
+            await curio.sleep(0)
+
+    async def main() -> Any:
+        with _SignalSetter(event, safety) as setter:
+            spinner = await curio.spawn(spin) if busy else None
+            start = time.monotonic()
+            assert await event.with_(5) is True
+            elapsed = time.monotonic() - start
+            if spinner is not None:
+                await spinner.join()
+            return setter.handled, elapsed
+
+    handled, elapsed = curio.run(main)
+    assert handled == 1 and elapsed < 2
 
 
 def test_the_drain_task_stays_out_of_the_kernel():
