@@ -38,6 +38,7 @@ DISTRIBUTIONS = (
     "aiologic-core",
     "aiologic-asyncio",
     "aiologic-trio",
+    "aiologic-curio",
     "aiologic-exampleloop",
     "aiologic-testing",
 )
@@ -132,25 +133,32 @@ def library_lines(out: str) -> Dict[str, str]:
 def test_meta_package_installs_every_backend(tmp_path, wheelhouse):
     python = make_env(tmp_path, wheelhouse, "aiologic")
     info = inspect(python)
-    assert info["ours"] == ["aiologic", "aiologic-asyncio", "aiologic-core", "aiologic-trio"]
+    assert info["ours"] == ["aiologic", "aiologic-asyncio", "aiologic-core", "aiologic-curio", "aiologic-trio"]
     assert info["entry_points"] == {
         "threading": "aiologic.lowlevel._threading_backend:backend",
         "asyncio": "aiologic_asyncio:backend",
         "trio": "aiologic_trio:backend",
+        "curio": "aiologic_curio:backend",
     }
-    assert info["installed"] == {"asyncio": "aiologic-asyncio", "threading": "aiologic-core", "trio": "aiologic-trio"}
+    assert info["installed"] == {
+        "asyncio": "aiologic-asyncio",
+        "curio": "aiologic-curio",
+        "threading": "aiologic-core",
+        "trio": "aiologic-trio",
+    }
     out = run([python, "-m", "aiologic"], timeout=120)
     assert "WARNING" not in out, out
     assert library_lines(out) == {
         "threading": "aiologic-core (installed)",
         "asyncio": "aiologic-asyncio (installed)",
         "trio": "aiologic-trio (installed)",
+        "curio": "aiologic-curio (installed)",
     }, out
     assert "ok:" in out
     out = python_code(
         python,
         """
-        import asyncio, threading, trio, aiologic
+        import asyncio, threading, curio, trio, aiologic
         from aiologic.lowlevel import current_async_library
 
         lock, seen = aiologic.Lock(), []
@@ -162,7 +170,8 @@ def test_meta_package_installs_every_backend(tmp_path, wheelhouse):
                     await sleep(0.001)
 
         threads = [threading.Thread(target=asyncio.run, args=[body(asyncio.sleep)]),
-                   threading.Thread(target=trio.run, args=[body, trio.sleep])]
+                   threading.Thread(target=trio.run, args=[body, trio.sleep]),
+                   threading.Thread(target=curio.run, args=[body, curio.sleep])]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -170,7 +179,7 @@ def test_meta_package_installs_every_backend(tmp_path, wheelhouse):
         print(sorted(set(seen)), len(seen), lock.locked())
         """,
     )
-    assert out == "['asyncio', 'trio'] 10 False"
+    assert out == "['asyncio', 'curio', 'trio'] 15 False"
 
 
 def test_core_and_one_plugin(tmp_path, wheelhouse):

@@ -296,6 +296,24 @@ class Demo:
 
         anyio.run(main, backend=backend)
 
+    def curio_kernel(self) -> None:
+        import curio
+
+        async def task(j: int) -> None:
+            for _ in range(ROUNDS):
+                async with self.lock:
+                    self.enter(f"curio task {j}")
+                    await curio.sleep(HOLD)
+                    self.leave()
+                await curio.sleep(0)
+
+        async def main() -> None:
+            tasks = [await curio.spawn(task, j) for j in range(2)]
+            for spawned in tasks:
+                await spawned.join()
+
+        curio.run(main)
+
 
 def _importable(name: str) -> bool:
     import importlib.util
@@ -315,6 +333,8 @@ def run_demo(backends: Dict[str, str]) -> int:
             participants.append(("anyio loop (asyncio)", demo.anyio_loop, ("anyio/asyncio", "asyncio"), 2))
     if "trio" in backends and _importable("trio") and _importable("anyio"):
         participants.append(("anyio loop (trio)", demo.anyio_loop, ("anyio/trio", "trio"), 2))
+    if "curio" in backends and _importable("curio"):
+        participants.append(("curio kernel", demo.curio_kernel, (), 2))
     skipped = [] if "asyncio" in backends else ["asyncio (aiologic-asyncio is not installed)"]
     if "asyncio" in backends and not _importable("anyio"):
         skipped.append("anyio (not installed)")

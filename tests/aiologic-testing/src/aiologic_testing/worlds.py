@@ -38,6 +38,7 @@ __all__ = (
     "AsyncioWorld",
     "UvloopWorld",
     "Body",
+    "CurioWorld",
     "Handle",
     "ThreadingWorld",
     "TrioWorld",
@@ -420,6 +421,91 @@ class TrioWorld(World):
         return trio.Cancelled
 
 
+# -- curio -------------------------------------------------------------------
+
+
+class _CurioHandle(Handle):
+    def __init__(self, world: "CurioWorld", task: Any) -> None:
+        self.world = world
+        self.task = task
+
+    async def join(self) -> Any:
+        # Like asyncio's: the task's own exception (a cancelled task's
+        # TaskCancelled included), not curio's TaskError wrapper.
+        await self.task.wait()
+        self.task.joined = True
+        error = self.task.exception
+        if error is not None:
+            raise error
+        return self.task.result
+
+    def cancel(self) -> None:
+        # `Task.cancel()` is a coroutine, and `Handle.cancel()` is not: call
+        # the kernel's cancel trap itself, as a task's trap would (from a task
+        # of the same kernel, in its thread). A running task gets the
+        # cancellation at its next blocking call.
+        import curio.meta
+
+        kernel = curio.meta._locals.__dict__.get("kernel")
+        if kernel is None or kernel is not self.world.kernel:
+            raise RuntimeError("curio tasks are cancelled from a task of their own kernel")
+        kernel._traps["trap_cancel_task"](self.task)
+
+
+class _CurioCancelAfter:
+    def __init__(self, seconds: float) -> None:
+        import curio
+
+        self._scope = curio.ignore_after(seconds)
+
+    @property
+    def cancelled(self) -> bool:
+        return bool(self._scope.expired)
+
+    async def __aenter__(self) -> "_CurioCancelAfter":
+        await self._scope.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> bool:
+        return bool(await self._scope.__aexit__(*exc_info))
+
+
+class CurioWorld(World):
+    name = "curio"
+    library = "curio"
+    requires = ("curio", "aiologic_curio")
+    features = frozenset({"curio"})
+    kernel: Any = None
+
+    def run(self, body: Body, *args: Any) -> Any:
+        import curio
+        from curio.traps import _get_kernel
+
+        async def main() -> Any:
+            self.kernel = await _get_kernel()
+            return await body(self, *args)
+
+        return curio.run(main)
+
+    async def sleep(self, seconds: float) -> None:
+        import curio
+
+        await curio.sleep(seconds)
+
+    async def spawn(self, body: Body, *args: Any) -> Handle:
+        import curio
+
+        return _CurioHandle(self, await curio.spawn(body, self, *args))
+
+    def cancel_after(self, seconds: float) -> Any:
+        return _CurioCancelAfter(seconds)
+
+    def cancelled_exception(self) -> Any:
+        import curio
+
+        return curio.TaskCancelled
+
+
 # -- anyio (on any backend) --------------------------------------------------
 
 
@@ -495,6 +581,7 @@ WORLDS: Dict[str, Type[World]] = {
     "trio": TrioWorld,
     "anyio-trio": AnyioTrioWorld,
     "uvloop": UvloopWorld,
+    "curio": CurioWorld,
 }
 
 #: The entry-point group through which other distributions add worlds
