@@ -55,7 +55,7 @@ SAMPLE = """
 
 
 def test_builtin_and_registered_worlds():
-    assert list(WORLDS) == ["threading", "asyncio", "anyio-asyncio", "trio", "anyio-trio", "uvloop"]
+    assert list(WORLDS) == ["threading", "asyncio", "anyio-asyncio", "trio", "anyio-trio", "uvloop", "gevent", "eventlet"]
     worlds = all_worlds()
     assert list(worlds)[: len(WORLDS)] == list(WORLDS)
     from aiologic_exampleloop.testing import ExampleloopWorld
