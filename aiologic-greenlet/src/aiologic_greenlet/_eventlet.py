@@ -14,12 +14,11 @@ turns readable.
 from __future__ import annotations
 
 import functools
-import os
 from typing import Any, Callable, Dict
 
 import eventlet
 import eventlet.hubs
-from eventlet import Timeout
+from eventlet import Timeout, patcher
 from greenlet import GreenletExit, getcurrent
 from greenlet import greenlet as _RawGreenlet
 
@@ -33,6 +32,9 @@ __all__ = ("EventletBackend", "EventletWaiter", "backend")
 _sleep = eventlet.sleep
 _get_hub = eventlet.hubs.get_hub
 _CANCELLATIONS = (GreenletExit, Timeout)
+# The real os functions: under monkey-patching, `os.read` would wait for the
+# hub, and the hub itself calls them.
+os: Any = patcher.original("os")
 # The per-thread record of the hub, a thread-local of the original threading
 # module: its `__dict__` is this thread's, and has "hub" once a hub exists.
 _threadlocal: Any = eventlet.hubs._threadlocal
@@ -115,6 +117,10 @@ class EventletWaiter(GreenletWaiter):
         super().__init__(_state_of(hub), shield)
 
 
+def _running() -> bool:
+    return "hub" in _threadlocal.__dict__
+
+
 def _current_task() -> Any:
     """The current greenlet if this thread has an eventlet hub, else None."""
     if "hub" not in _threadlocal.__dict__:
@@ -150,8 +156,13 @@ class EventletBackend(Backend):
     seconds_per_sleep = 86400.0 * 30
     fast_current_task = staticmethod(_current_task)
 
+    def __init__(self) -> None:
+        # Asked on every green call of a plain thread in a process that
+        # imported eventlet: a plain function saves the bound method's cost.
+        self.running = _running  # type: ignore[method-assign]
+
     def running(self) -> bool:
-        return "hub" in _threadlocal.__dict__
+        return _running()
 
     def current_task(self) -> Any:
         return getcurrent()

@@ -106,6 +106,10 @@ class GeventWaiter(GreenletWaiter):
         super().__init__(_state_of(hub), shield)
 
 
+def _running() -> bool:
+    return get_hub_if_exists() is not None
+
+
 def _current_task() -> Any:
     """The current greenlet if this thread has a gevent hub, else None."""
     if get_hub_if_exists() is None:
@@ -142,8 +146,13 @@ class GeventBackend(Backend):
     seconds_per_sleep = 86400.0 * 30
     fast_current_task = staticmethod(_current_task)
 
+    def __init__(self) -> None:
+        # Every green call of a plain thread in a process that imported
+        # gevent asks this: a plain function saves the bound method's cost.
+        self.running = _running  # type: ignore[method-assign]
+
     def running(self) -> bool:
-        return get_hub_if_exists() is not None
+        return _running()
 
     def current_task(self) -> Any:
         return getcurrent()
