@@ -14,6 +14,7 @@ turns readable.
 from __future__ import annotations
 
 import functools
+import sys
 from typing import Any, Callable, Dict
 
 import eventlet
@@ -72,7 +73,14 @@ class _EventletHubState(HubState):
                 pass
         except OSError:  # drained (EAGAIN)
             pass
-        self.drain()
+        try:
+            self.drain()
+        except self.hub.SYSTEM_EXCEPTIONS:
+            raise
+        except BaseException:
+            # eventlet drops a listener whose callback raises: report the
+            # error (a raw greenlet that died in the hub) and keep listening.
+            self.hub.squelch_generic_exception(sys.exc_info())
 
     def hub_greenlet(self) -> Any:
         return self.hub.greenlet  # replaced if the hub's greenlet died

@@ -14,7 +14,7 @@ there only). Sending it is thread-safe and costs one system call per batch.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict
 
 import gevent
 from gevent import Timeout
@@ -206,7 +206,7 @@ def _shielded(wrapped: Callable[..., Any]) -> Callable[..., Any]:
         if getcurrent() is get_hub_if_exists():
             raise RuntimeError(HUB_CANNOT_BLOCK)
         waiter = GeventWaiter(shield=True)
-        box: dict[str, Any] = {}
+        box: Dict[str, Any] = {}
 
         def run() -> None:
             try:
