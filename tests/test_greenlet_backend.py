@@ -308,3 +308,25 @@ def test_eventlet_wake_up_pipes_are_closed_with_their_hubs() -> None:
         in_hub_thread("eventlet", one_hub)
     gc.collect()
     assert len(os.listdir("/proc/self/fd")) <= before + 2
+
+
+@pytest.mark.parametrize("library", ["gevent", "eventlet"])
+def test_a_library_that_does_not_import_gives_a_backend_error(library: str) -> None:
+    """A module named like the library that is not it (or a broken
+    install): green calls raise BackendNotFoundError naming
+    aiologic-greenlet, never an ImportError from inside the backend."""
+    code = f"""
+        import sys, types
+        import aiologic
+        from aiologic.backends import BackendNotFoundError
+        sys.modules["greenlet"] = types.ModuleType("greenlet")
+        sys.modules[{library!r}] = types.ModuleType({library!r})
+        for _ in range(2):  # remembered: the same error again
+            try:
+                aiologic.Semaphore(0).green_acquire(timeout=0.01)
+            except BackendNotFoundError as exc:
+                print(type(exc).__name__, "aiologic-greenlet" in str(exc), {library!r} in str(exc))
+    """
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["BackendNotFoundError True True"] * 2

@@ -21,11 +21,22 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "gevent_backend":
-        from ._gevent import backend
-    elif name == "eventlet_backend":
-        from ._eventlet import backend  # type: ignore[assignment]
-    else:
+    if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    library = name[: -len("_backend")]
+    try:
+        if library == "gevent":
+            from ._gevent import backend
+        else:
+            from ._eventlet import backend  # type: ignore[assignment]
+    except ImportError as exc:
+        # Not an ImportError from deep inside (nor an AttributeError, which
+        # `getattr(module, name, None)` would take for "no such backend").
+        from aiologic.backends import BackendNotFoundError
+
+        raise BackendNotFoundError(
+            f"the aiologic backend for {library!r} from aiologic-greenlet does not load: importing {library} failed:"
+            f" {exc!r} (pip install aiologic-greenlet[{library}])"
+        ) from exc
     globals()[name] = backend
     return backend
