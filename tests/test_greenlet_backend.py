@@ -12,6 +12,7 @@ import sys
 import textwrap
 import threading
 import time
+import weakref
 from typing import Any, Callable, Dict, List
 
 import pytest
@@ -290,24 +291,27 @@ def test_checkpoints_from_the_environment(library: str) -> None:
 
 def test_eventlet_wake_up_pipes_are_closed_with_their_hubs() -> None:
     """Each eventlet hub's wake-up pipe is closed once the hub and its
-    waiters are gone: running many hubs does not leak descriptors."""
+    waiters are gone: running many hubs does not leak descriptors. (Older
+    eventlet and greenlet releases keep a finished thread's hub alive, with
+    its own epoll descriptor; its pipe then lives as long as it.)"""
     if "eventlet" not in GREEN:
         pytest.skip("needs eventlet")
     if not os.path.isdir("/proc/self/fd"):
         pytest.skip("needs /proc to count descriptors")
 
-    def one_hub() -> None:
+    def one_hub() -> Any:
         waiter = create_green_waiter()
         threading.Thread(target=waiter.wake).start()
         assert waiter.wait(10) is True
+        return weakref.ref(hub_of("eventlet"))
 
     in_hub_thread("eventlet", one_hub)
     gc.collect()
     before = len(os.listdir("/proc/self/fd"))
-    for _ in range(20):
-        in_hub_thread("eventlet", one_hub)
+    hubs = [in_hub_thread("eventlet", one_hub) for _ in range(20)]
     gc.collect()
-    assert len(os.listdir("/proc/self/fd")) <= before + 2
+    alive = sum(hub() is not None for hub in hubs)
+    assert len(os.listdir("/proc/self/fd")) <= before + 2 + 3 * alive
 
 
 @pytest.mark.parametrize("library", ["gevent", "eventlet"])
