@@ -6,7 +6,8 @@ waker appends the waiter and, unless a drain is already scheduled, schedules
 one. The drain runs in the hub greenlet and switches into each waiter still
 parked, oldest first. So wake-ups that arrive together cost one scheduled
 callback (from the hub's own greenlets) or one system call (from anywhere
-else: another thread, a callback of the hub, a finalizer), and greenlets
+else: another thread, a callback of the hub, a finalizer; a fan-out makes
+it when its batch ends), and greenlets
 resume in the order they were woken, whichever way each wake-up came.
 
 Each library supplies how to schedule a drain from a greenlet of the hub's
@@ -19,6 +20,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Callable, Deque, List, Optional, Tuple, Type
 
+from aiologic.backends import at_batch_end
+from aiologic.lowlevel import signal_safety_enabled
 from aiologic.lowlevel._originals import get_ident, monotonic
 from greenlet import getcurrent
 
@@ -99,11 +102,11 @@ class HubState:
         # Local scheduling only from a greenlet of the hub's own thread: the
         # hub looks at its callbacks before it sleeps again. The hub greenlet
         # itself (a timer's callback, a finalizer, a signal handler that
-        # interrupted the loop) takes the thread-safe path, which wakes the
-        # loop even if it is about to sleep.
-        if get_ident() == self.thread and getcurrent() is not self.hub_greenlet():
+        # interrupted the loop) and code that enabled signal safety take the
+        # thread-safe path, which wakes the loop even if it is about to sleep.
+        if get_ident() == self.thread and getcurrent() is not self.hub_greenlet() and not signal_safety_enabled():
             self.schedule_local()
-        else:
+        elif not at_batch_end(self.signal_remote):  # a fan-out signals the hub once, at its end
             self.signal_remote()
 
     def drain(self) -> None:
