@@ -39,6 +39,7 @@ DISTRIBUTIONS = (
     "aiologic-asyncio",
     "aiologic-trio",
     "aiologic-curio",
+    "aiologic-greenlet",
     "aiologic-exampleloop",
     "aiologic-testing",
 )
@@ -133,27 +134,39 @@ def library_lines(out: str) -> Dict[str, str]:
 def test_meta_package_installs_every_backend(tmp_path, wheelhouse):
     python = make_env(tmp_path, wheelhouse, "aiologic")
     info = inspect(python)
-    assert info["ours"] == ["aiologic", "aiologic-asyncio", "aiologic-core", "aiologic-curio", "aiologic-trio"]
-    assert info["entry_points"] == {
+    # gevent, eventlet and greenlet have wheels for CPython only
+    green = sys.implementation.name == "cpython"
+    assert info["ours"] == ["aiologic", "aiologic-asyncio", "aiologic-core", "aiologic-curio"] + [
+        "aiologic-greenlet"
+    ] * green + ["aiologic-trio"]
+    expected_entry_points = {
         "threading": "aiologic.lowlevel._threading_backend:backend",
         "asyncio": "aiologic_asyncio:backend",
         "trio": "aiologic_trio:backend",
         "curio": "aiologic_curio:backend",
     }
-    assert info["installed"] == {
+    expected_installed = {
         "asyncio": "aiologic-asyncio",
         "curio": "aiologic-curio",
         "threading": "aiologic-core",
         "trio": "aiologic-trio",
     }
-    out = run([python, "-m", "aiologic"], timeout=120)
-    assert "WARNING" not in out, out
-    assert library_lines(out) == {
+    expected_lines = {
         "threading": "aiologic-core (installed)",
         "asyncio": "aiologic-asyncio (installed)",
         "trio": "aiologic-trio (installed)",
         "curio": "aiologic-curio (installed)",
-    }, out
+    }
+    if green:
+        for name in ("gevent", "eventlet"):
+            expected_entry_points[name] = f"aiologic_greenlet:{name}_backend"
+            expected_installed[name] = "aiologic-greenlet"
+            expected_lines[name] = "aiologic-greenlet (installed)"
+    assert info["entry_points"] == expected_entry_points
+    assert info["installed"] == dict(sorted(expected_installed.items()))
+    out = run([python, "-m", "aiologic"], timeout=120)
+    assert "WARNING" not in out, out
+    assert library_lines(out) == expected_lines, out
     assert "ok:" in out
     out = python_code(
         python,
@@ -180,6 +193,37 @@ def test_meta_package_installs_every_backend(tmp_path, wheelhouse):
         """,
     )
     assert out == "['asyncio', 'curio', 'trio'] 15 False"
+    if green:
+        out = python_code(
+            python,
+            """
+            import asyncio, threading, gevent, aiologic
+            from aiologic.lowlevel import current_green_library
+
+            semaphore, seen = aiologic.Semaphore(1), []
+
+            def in_gevent():
+                def greenlet():
+                    with semaphore:
+                        seen.append(current_green_library())
+                        gevent.sleep(0.01)
+                gevent.joinall([gevent.spawn(greenlet) for _ in range(3)])
+
+            async def in_asyncio():
+                for _ in range(3):
+                    async with semaphore:
+                        seen.append("asyncio")
+                        await asyncio.sleep(0.01)
+
+            threads = [threading.Thread(target=in_gevent), threading.Thread(target=asyncio.run, args=[in_asyncio()])]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            print(sorted(set(seen)), len(seen), semaphore.value)
+            """,
+        )
+        assert out == "['asyncio', 'gevent'] 6 1"
 
 
 def test_core_and_one_plugin(tmp_path, wheelhouse):

@@ -55,7 +55,17 @@ SAMPLE = """
 
 
 def test_builtin_and_registered_worlds():
-    assert list(WORLDS) == ["threading", "asyncio", "anyio-asyncio", "trio", "anyio-trio", "uvloop", "curio"]
+    assert list(WORLDS) == [
+        "threading",
+        "asyncio",
+        "anyio-asyncio",
+        "trio",
+        "anyio-trio",
+        "uvloop",
+        "curio",
+        "gevent",
+        "eventlet",
+    ]
     worlds = all_worlds()
     assert list(worlds)[: len(WORLDS)] == list(WORLDS)
     from aiologic_exampleloop.testing import ExampleloopWorld

@@ -41,6 +41,7 @@ from aiologic.lowlevel import (
     green_seconds_per_sleep,
     green_seconds_per_timeout,
     green_sleep,
+    green_sleep_forever,
     green_sleep_until,
     shield,
 )
@@ -81,6 +82,11 @@ def test_two_tasks_have_different_idents(world):
             assert token_a == token_b == current_async_token_ident()  # one loop
             assert token_a == (w.library, id(current_async_token()))
             assert ident_a != current_async_task_ident()
+        elif w.library != "threading":
+            # greenlets of one hub (gevent, eventlet): the hub is the token
+            assert token_a == token_b == current_green_token_ident()
+            assert token_a == (w.library, id(current_green_token()))
+            assert ident_a != current_green_task_ident()
         else:
             # threads are their own tokens
             assert token_a == ident_a and token_b == ident_b
@@ -97,6 +103,11 @@ def test_task_ident_is_stable_within_a_task(world):
             await w.sleep(0)
             assert current_async_task_ident() == before
             assert before == (w.library, id(current_async_task()))
+        elif w.library != "threading":  # a greenlet of a hub
+            before = current_green_task_ident()
+            await w.sleep(0)
+            assert current_green_task_ident() == before
+            assert before == (w.library, id(current_green_task()))
         else:
             assert current_green_task_ident() == ("threading", threading.get_ident())
             assert current_green_task() is threading.current_thread()
@@ -158,7 +169,7 @@ def test_seconds_per_sleep_and_timeout(world):
         else:
             values = green_seconds_per_sleep(), green_seconds_per_timeout()
         assert all(isinstance(value, float) and value > 0 for value in values)
-        if not w.is_async:
+        if w.library == "threading":
             assert values == (threading.TIMEOUT_MAX, threading.TIMEOUT_MAX)
 
     world.run(body)
@@ -169,10 +180,14 @@ def test_sleep_forever_until_cancelled(world):
         pytest.skip("threads cannot be cancelled")
 
     async def body(w):
-        start = async_clock()
+        clock = async_clock if w.is_async else green_clock
+        start = clock()
         async with w.cancel_after(0.05) as scope:
-            await async_sleep_forever()
-        assert scope.cancelled and async_clock() - start >= 0.05 - EARLY
+            if w.is_async:
+                await async_sleep_forever()
+            else:  # a greenlet of a hub
+                green_sleep_forever()
+        assert scope.cancelled and clock() - start >= 0.05 - EARLY
 
     world.run(body)
 
@@ -258,13 +273,16 @@ def test_shield_keeps_a_waiter_through_cancellation(world):
         assert event.set() is True
 
     async def body(w):
-        event = create_async_event()
+        event = create_async_event() if w.is_async else create_green_event()
         helper = await w.spawn(setter, event)
         cancelled = w.cancelled_exception()
         outcome = None
         async with w.cancel_after(0.01) as scope:
             try:
-                outcome = await shield(event)
+                if w.is_async:
+                    outcome = await shield(event)
+                else:  # a greenlet of a hub: a call is shielded
+                    outcome = shield(event.wait)()
             except cancelled:
                 # re-raised only after the shielded wait completed
                 assert event.is_set() and not event.cancelled()

@@ -142,6 +142,10 @@ def test_without_patching_the_standard_library_is_the_original():
 
 @pytest.fixture
 def lookups(monkeypatch):
+    # The real gevent and eventlet may be imported in this process (their
+    # test worlds import them): hide them, as in a process without them.
+    for name in [name for name in sys.modules if name.split(".")[0] in ("gevent", "eventlet")]:
+        monkeypatch.delitem(sys.modules, name)
     added = []
     monkeypatch.setattr(_originals, "_added_lookups", added)
     return added

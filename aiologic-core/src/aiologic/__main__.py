@@ -314,6 +314,42 @@ class Demo:
 
         curio.run(main)
 
+    def gevent_hub(self, name: str) -> None:
+        import gevent
+
+        def greenlet(j: int) -> None:
+            for _ in range(ROUNDS):
+                with self.lock:
+                    self.enter(f"{name} greenlet {j}")
+                    gevent.sleep(HOLD)
+                    self.leave()
+                gevent.sleep(0)
+
+        hub = gevent.get_hub()  # this thread's own hub, no monkey-patching
+        try:
+            gevent.joinall([gevent.spawn(greenlet, j) for j in range(2)], raise_error=True)
+        finally:
+            hub.destroy(destroy_loop=True)
+
+    def eventlet_hub(self, name: str) -> None:
+        import eventlet
+
+        def greenthread(j: int) -> None:
+            for _ in range(ROUNDS):
+                with self.lock:
+                    self.enter(f"{name} greenthread {j}")
+                    eventlet.sleep(HOLD)
+                    self.leave()
+                eventlet.sleep(0)
+
+        hub = eventlet.hubs.get_hub()  # this thread's own hub, no monkey-patching
+        try:
+            for thread in [eventlet.spawn(greenthread, j) for j in range(2)]:
+                thread.wait()
+        finally:
+            if hub.running:  # let the hub leave its loop before the thread ends
+                hub.abort(wait=True)
+
 
 def _importable(name: str) -> bool:
     import importlib.util
@@ -335,6 +371,18 @@ def run_demo(backends: Dict[str, str]) -> int:
         participants.append(("anyio loop (trio)", demo.anyio_loop, ("anyio/trio", "trio"), 2))
     if "curio" in backends and _importable("curio"):
         participants.append(("curio kernel", demo.curio_kernel, (), 2))
+    if "gevent" in backends and _importable("gevent"):
+        participants.append(("gevent hub", demo.gevent_hub, ("gevent",), 2))
+    if "eventlet" in backends and _importable("eventlet"):
+        import warnings
+
+        # Imported here, in the main thread: a thread that imports eventlet
+        # first can never be joined (its copy of the threading module takes
+        # over that thread's end-of-thread lock).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # eventlet announces its deprecation
+            import eventlet.hubs  # noqa: F401
+        participants.append(("eventlet hub", demo.eventlet_hub, ("eventlet",), 2))
     skipped = [] if "asyncio" in backends else ["asyncio (aiologic-asyncio is not installed)"]
     if "asyncio" in backends and not _importable("anyio"):
         skipped.append("anyio (not installed)")

@@ -39,6 +39,8 @@ __all__ = (
     "UvloopWorld",
     "Body",
     "CurioWorld",
+    "EventletWorld",
+    "GeventWorld",
     "Handle",
     "ThreadingWorld",
     "TrioWorld",
@@ -573,6 +575,183 @@ class AnyioTrioWorld(AnyioWorld):
     resumes_in_wake_order = False
 
 
+# -- gevent and eventlet (a hub in a dedicated thread, no monkey-patching) ----
+
+
+def _in_dedicated_thread(name: str, function: Callable[[], Any]) -> Any:
+    """Call `function` in a new thread and return its result (or raise its
+    error) here: a hub lives and dies with the thread that made it."""
+    box: Dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = function()
+        except BaseException as exc:  # re-raised in the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name=f"aiologic-testing-{name}", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
+class _GreenCancelAfter:
+    """`World.cancel_after` for gevent and eventlet: the library's
+    `Timeout`, thrown into the greenlet that entered the block."""
+
+    def __init__(self, start: Callable[[], Any]) -> None:
+        self._start = start
+        self._timeout: Any = None
+        self.cancelled = False
+
+    async def __aenter__(self) -> "_GreenCancelAfter":
+        self._timeout = self._start()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        self._timeout.cancel()
+        if exc is not None and exc is self._timeout:
+            self.cancelled = True
+            return True
+        return False
+
+
+class _GreenletHandle(Handle):
+    def __init__(self, glet: Any, kill: Callable[[Any], None]) -> None:
+        self.glet = glet
+        self._kill = kill
+
+    async def join(self) -> Any:
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        self._kill(self.glet)
+
+
+class _GeventHandle(_GreenletHandle):
+    async def join(self) -> Any:
+        from greenlet import GreenletExit
+
+        self.glet.join(30)
+        if not self.glet.ready():
+            raise TimeoutError("spawned greenlet did not finish in 30 s")
+        if isinstance(self.glet.value, GreenletExit):  # gevent reports a kill as a result
+            raise self.glet.value
+        return self.glet.get()
+
+
+class _EventletHandle(_GreenletHandle):
+    async def join(self) -> Any:
+        return self.glet.wait()
+
+
+class GeventWorld(World):
+    """Greenlets of a gevent hub in a thread of its own (no patching)."""
+
+    name = "gevent"
+    library = "gevent"
+    is_async = False
+    requires = ("gevent", "aiologic_greenlet")
+    features = frozenset({"gevent"})
+
+    def run(self, body: Body, *args: Any) -> Any:
+        def main() -> Any:
+            import gevent
+
+            hub = gevent.get_hub()  # the thread is gevent's from now on
+            try:
+                return drive(body(self, *args))
+            finally:
+                hub.destroy(destroy_loop=True)
+
+        return _in_dedicated_thread(self.name, main)
+
+    async def sleep(self, seconds: float) -> None:
+        import gevent
+
+        gevent.sleep(seconds)
+
+    async def spawn(self, body: Body, *args: Any) -> Handle:
+        import gevent
+
+        return _GeventHandle(gevent.spawn(drive, body(self, *args)), lambda g: g.kill(block=False))
+
+    def cancel_after(self, seconds: float) -> Any:
+        import gevent
+
+        return _GreenCancelAfter(lambda: gevent.Timeout.start_new(seconds))
+
+    def cancelled_exception(self) -> Any:
+        import gevent
+        from greenlet import GreenletExit
+
+        return (GreenletExit, gevent.Timeout)
+
+
+class EventletWorld(World):
+    """Greenthreads of an eventlet hub in a thread of its own (no patching)."""
+
+    name = "eventlet"
+    library = "eventlet"
+    is_async = False
+    requires = ("eventlet", "aiologic_greenlet")
+    features = frozenset({"eventlet"})
+
+    @classmethod
+    def available(cls) -> bool:
+        # eventlet's first import makes a copy of the threading module, whose
+        # main-thread object takes over the importing thread's end-of-thread
+        # lock: a thread that imports eventlet first can never be joined.
+        # So it is imported here, in the thread that collects the tests.
+        if not super().available():
+            return False
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # eventlet announces its deprecation
+            import eventlet.hubs  # noqa: F401
+        return True
+
+    def run(self, body: Body, *args: Any) -> Any:
+        self.available()  # imported before any thread of ours (see above)
+
+        def main() -> Any:
+            import eventlet.hubs
+
+            hub = eventlet.hubs.get_hub()  # the thread is eventlet's from now on
+            try:
+                return drive(body(self, *args))
+            finally:
+                # A hub left suspended in its loop would be killed when the
+                # thread ends, and eventlet's loop swallows that and sleeps
+                # on: let it finish its loop and return here first.
+                if hub.running:
+                    hub.abort(wait=True)
+
+        return _in_dedicated_thread(self.name, main)
+
+    async def sleep(self, seconds: float) -> None:
+        import eventlet
+
+        eventlet.sleep(seconds)
+
+    async def spawn(self, body: Body, *args: Any) -> Handle:
+        import eventlet
+
+        return _EventletHandle(eventlet.spawn(drive, body(self, *args)), lambda g: g.kill())
+
+    def cancel_after(self, seconds: float) -> Any:
+        import eventlet
+
+        return _GreenCancelAfter(lambda: eventlet.Timeout(seconds))
+
+    def cancelled_exception(self) -> Any:
+        import eventlet
+        from greenlet import GreenletExit
+
+        return (GreenletExit, eventlet.Timeout)
+
+
 #: The built-in worlds, by name. One line per world.
 WORLDS: Dict[str, Type[World]] = {
     "threading": ThreadingWorld,
@@ -582,6 +761,8 @@ WORLDS: Dict[str, Type[World]] = {
     "anyio-trio": AnyioTrioWorld,
     "uvloop": UvloopWorld,
     "curio": CurioWorld,
+    "gevent": GeventWorld,
+    "eventlet": EventletWorld,
 }
 
 #: The entry-point group through which other distributions add worlds
