@@ -4,6 +4,7 @@ greenlets and async tasks of any library, in one thread or many."""
 from . import lowlevel, meta  # noqa: F401  (public submodules)
 from ._event import Event
 from ._lock import Lock
+from ._rlock import RLock
 from ._semaphore import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore, Semaphore
 from ._version import __version__, __version_tuple__  # noqa: F401
 
@@ -13,6 +14,7 @@ __all__ = (
     "BoundedSemaphore",
     "Event",
     "Lock",
+    "RLock",
     "Semaphore",
 )
 
