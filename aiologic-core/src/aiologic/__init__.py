@@ -3,6 +3,7 @@ greenlets and async tasks of any library, in one thread or many."""
 
 from . import lowlevel, meta  # noqa: F401  (public submodules)
 from ._event import Event
+from ._limiter import CapacityLimiter, RCapacityLimiter
 from ._lock import Lock
 from ._rlock import RLock
 from ._semaphore import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore, Semaphore
@@ -12,8 +13,10 @@ __all__ = (
     "BinarySemaphore",
     "BoundedBinarySemaphore",
     "BoundedSemaphore",
+    "CapacityLimiter",
     "Event",
     "Lock",
+    "RCapacityLimiter",
     "RLock",
     "Semaphore",
 )
