@@ -2,6 +2,7 @@
 greenlets and async tasks of any library, in one thread or many."""
 
 from . import lowlevel, meta  # noqa: F401  (public submodules)
+from ._condition import Condition
 from ._event import Event
 from ._limiter import CapacityLimiter, RCapacityLimiter
 from ._lock import Lock
@@ -14,6 +15,7 @@ __all__ = (
     "BoundedBinarySemaphore",
     "BoundedSemaphore",
     "CapacityLimiter",
+    "Condition",
     "Event",
     "Lock",
     "RCapacityLimiter",
