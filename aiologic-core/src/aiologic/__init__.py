@@ -8,6 +8,7 @@ from ._limiter import CapacityLimiter, RCapacityLimiter
 from ._lock import Lock
 from ._rlock import RLock
 from ._semaphore import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore, Semaphore
+from ._synchronized import synchronized
 from ._version import __version__, __version_tuple__  # noqa: F401
 
 __all__ = (
@@ -21,6 +22,7 @@ __all__ = (
     "RCapacityLimiter",
     "RLock",
     "Semaphore",
+    "synchronized",
 )
 
 meta.export(globals())
