@@ -367,6 +367,9 @@ class Condition(Generic[_T]):
         return self
 
     def __reduce__(self) -> Any:
+        if type(self._kind) is _ThreadLock:
+            # As for the thread lock itself (PyPy would raise a PicklingError).
+            raise TypeError(f"cannot pickle {type(self).__qualname__!r} object over a thread lock")
         if self._timer is _default_timer:
             return (type(self), (self._lock,))
         return (type(self), (self._lock, self._timer))

@@ -137,7 +137,12 @@ class _Synchronizer:
         if self._kind == _AIOLOGIC:
             lock.green_acquire()
         elif self._kind == _THREAD:
-            lock.acquire()
+            result = lock.acquire()
+            if inspect.isawaitable(result):  # an async lock in disguise (a wrapped `acquire`)
+                self._kind = _ASYNC
+                if inspect.iscoroutine(result):
+                    result.close()
+                raise TypeError(f"{lock!r} is an async lock: use `async with`")
         else:
             raise TypeError(f"{lock!r} is an async lock: use `async with`")
         return self
@@ -153,10 +158,13 @@ class _Synchronizer:
         lock = self.lock
         if self._kind == _AIOLOGIC:
             await lock.async_acquire()
-        elif self._kind == _THREAD:
-            lock.acquire()  # a thread lock is taken synchronously
         else:
-            await lock.acquire()
+            # A thread lock is taken synchronously; an async lock's `acquire`
+            # returns an awaitable (also when it does not look like a
+            # coroutine function, wrapped by a decorator).
+            result = lock.acquire()
+            if inspect.isawaitable(result):
+                await result
         return self
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
