@@ -7,6 +7,8 @@ import asyncio
 import copy
 import gc
 import pickle
+import random
+import sys
 import threading
 import time
 import weakref
@@ -383,12 +385,42 @@ def test_deadline(world):
     world.run(body)
 
 
-def test_cancelled_waiter_retakes_the_lock(world):
+class ProxyLock:
+    """A lock-alike that is not one of aiologic's own (it forwards to one):
+    the condition can only use its public methods."""
+
+    def __init__(self):
+        self._lock = aiologic.Lock()
+
+    def green_acquire(self, **kwargs):
+        return self._lock.green_acquire(**kwargs)
+
+    async def async_acquire(self, **kwargs):
+        return await self._lock.async_acquire(**kwargs)
+
+    def green_release(self):
+        self._lock.green_release()
+
+    def async_release(self):
+        self._lock.async_release()
+
+    def green_owned(self):
+        return self._lock.green_owned()
+
+    def async_owned(self):
+        return self._lock.async_owned()
+
+    def locked(self):
+        return self._lock.locked()
+
+
+@pytest.mark.parametrize("make", [aiologic.Lock, aiologic.RLock, aiologic.BinarySemaphore, ProxyLock])
+def test_cancelled_waiter_retakes_the_lock(world, make):
     if not world.can_cancel:
         pytest.skip("threads cannot be cancelled")
 
     async def body(w):
-        cv = Condition(aiologic.Lock())
+        cv = Condition(make())
         seen = {}
 
         async def waiter(w):
@@ -396,7 +428,7 @@ def test_cancelled_waiter_retakes_the_lock(world):
                 try:
                     await cv_wait(w, cv)
                 except BaseException:
-                    seen["owned"] = w.owned(cv.lock)
+                    seen["owned"] = holds(w, cv)
                     raise
 
         handle = await w.spawn(waiter)
@@ -408,13 +440,13 @@ def test_cancelled_waiter_retakes_the_lock(world):
             assert cv.waiting == 0 and "owned" not in seen
         with pytest.raises(BaseException):
             await handle.join()
-        assert seen == {"owned": True} and not cv.lock.locked()
+        assert seen == {"owned": True} and not cv
 
         async with w.hold(cv):  # timed out (cancel scope) while uncontended
             async with w.cancel_after(0.02) as scope:
                 await cv_wait(w, cv)
-            assert scope.cancelled and w.owned(cv.lock)
-        assert not cv.lock.locked()
+            assert scope.cancelled and holds(w, cv)
+        assert not cv
 
     world.run(body)
 
@@ -617,3 +649,84 @@ def test_notify_across_worlds_wakes_exactly_n(pair):
 
     run_in_threads((pair[0], waiters), (pair[1], notifier))
     assert woken == [True, True, True] and not cv.lock.locked()
+
+
+# -- under pressure -------------------------------------------------------------
+
+
+@pytest.fixture
+def pressure():
+    """Switch threads as often as CPython allows, to provoke races."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
+
+
+STRESS_WORLDS = [name for name in ("threading", "asyncio", "trio", "anyio-asyncio") if name in available_worlds()]
+
+
+@pytest.mark.stress
+@pytest.mark.parametrize("kind", ["RLock", "Lock", "None"])
+def test_stress(pressure, kind):
+    """Producers and consumers of several worlds, each world in its own
+    thread; consumers wait with random timeouts and cancellations. Every
+    item is consumed exactly once (a lost wake-up would leave a consumer
+    waiting past the bound), waiters always re-take the lock, and nothing
+    is left waiting."""
+    cv = Condition(LOCKS[kind]())
+    guard = threading.Lock()  # the items themselves, for the lockless kind
+    total = 300
+    state = {"produced": 0, "consumed": 0, "items": []}
+
+    def take():
+        with guard:
+            if state["items"]:
+                state["items"].pop()
+                state["consumed"] += 1
+                return True
+            return False
+
+    def available():
+        return bool(state["items"]) or state["consumed"] >= total
+
+    async def world_body(w, seed):
+        rng = random.Random(seed)
+
+        async def producer(w):
+            while True:
+                async with w.hold(cv):
+                    with guard:
+                        if state["produced"] >= total:
+                            break
+                        state["produced"] += 1
+                        state["items"].append(1)
+                    cv.notify()
+                await w.sleep(0)
+            async with w.hold(cv):
+                cv.notify_all()
+
+        async def consumer(w):
+            while state["consumed"] < total:
+                async with w.hold(cv):
+                    roll = rng.random()
+                    if w.can_cancel and roll < 0.2:
+                        async with w.cancel_after(rng.choice([0, 0.0001, 0.001])):
+                            await cv_wait_for(w, cv, available)
+                    elif roll < 0.5:
+                        await cv_wait(w, cv, rng.choice([0, 0.0001, 0.001]))
+                    else:
+                        await cv_wait_for(w, cv, available, rng.choice([0.001, 0.01, None]))
+                    assert holds(w, cv), "a waiter left without the lock"
+                    if take() and state["consumed"] >= total:
+                        cv.notify_all()
+
+        handles = [await w.spawn(producer)] + [await w.spawn(consumer) for _ in range(3)]
+        for handle in handles:
+            await handle.join()
+
+    run_in_threads(*[(name, world_body, seed) for seed, name in enumerate(STRESS_WORLDS)], timeout=60)
+    assert state["produced"] == state["consumed"] == total and not state["items"]
+    assert cv.waiting == 0
+    if cv.lock is not None:
+        assert not cv.lock.locked()

@@ -6,6 +6,8 @@ import asyncio
 import copy
 import gc
 import pickle
+import random
+import sys
 import threading
 import time
 import weakref
@@ -408,3 +410,61 @@ def test_handoff_across_worlds(pair):
 
     run_in_threads((pair[0], first), (pair[1], second))
     assert limiter.available_tokens == 1
+
+
+# -- under pressure -------------------------------------------------------------
+
+
+@pytest.fixture
+def pressure():
+    """Switch threads as often as CPython allows, to provoke races."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
+
+
+STRESS_WORLDS = [name for name in ("threading", "asyncio", "trio", "anyio-asyncio") if name in available_worlds()]
+
+
+@pytest.mark.stress
+def test_stress(pressure):
+    """Borrowers of several worlds, each in its own thread, with random
+    levels, timeouts and cancellations for a bounded time: never more than
+    `total_tokens` inside, no token lost or doubled, nothing left behind."""
+    limiter = RCapacityLimiter(2)
+    books = threading.Lock()
+    state = {"inside": 0, "peak": 0, "count": 0}
+    stop = time.monotonic() + 1.5
+
+    async def borrowers(w, seed):
+        rng = random.Random(seed)
+
+        async def one(w):
+            while time.monotonic() < stop:
+                levels = rng.randint(1, 2)
+                acquired = False
+                if w.can_cancel and rng.random() < 0.3:
+                    async with w.cancel_after(rng.choice([0, 0.0001, 0.001])):
+                        acquired = await w.acquire(limiter, count=levels)
+                else:
+                    acquired = await w.acquire(limiter, count=levels, timeout=rng.choice([0, 0.0001, 0.001, None]))
+                if acquired:
+                    with books:
+                        state["inside"] += 1
+                        state["peak"] = max(state["peak"], state["inside"])
+                    assert level(w, limiter) == levels and limiter.borrowers.get(task_ident(w)) == levels
+                    with books:
+                        state["inside"] -= 1
+                        state["count"] += 1
+                    w.release(limiter, levels)
+                    await w.sleep(0)
+
+        handles = [await w.spawn(one) for _ in range(3)]
+        for handle in handles:
+            await handle.join()
+
+    run_in_threads(*[(name, borrowers, seed) for seed, name in enumerate(STRESS_WORLDS)], timeout=60)
+    assert state["inside"] == 0 and state["count"] > 0 and 1 <= state["peak"] <= 2
+    assert limiter.available_tokens == 2 and limiter.borrowed_tokens == 0
+    assert limiter.waiting == 0 and not limiter.borrowers

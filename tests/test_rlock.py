@@ -6,6 +6,8 @@ import asyncio
 import copy
 import gc
 import pickle
+import random
+import sys
 import threading
 import time
 import weakref
@@ -409,3 +411,80 @@ def test_timeout_and_handoff_across_worlds(pair):
 
     run_in_threads((world_a, first), (world_b, second))
     assert not lock.locked()
+
+
+def test_with_exit_checks_the_owner():
+    lock = aiologic.RLock()
+    with pytest.raises(RuntimeError, match="release unlocked lock"):
+        lock.__exit__(None, None, None)
+    held = threading.Event()
+    done = threading.Event()
+
+    def owner():
+        with lock:
+            held.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=owner)
+    thread.start()
+    assert held.wait(10)
+    with pytest.raises(RuntimeError, match="the current task is not holding this lock"):
+        lock.__exit__(None, None, None)
+    assert lock.count == 1 and lock.owner == ("threading", thread.ident)
+    done.set()
+    thread.join(10)
+    assert not lock.locked()
+
+
+# -- under pressure -------------------------------------------------------------
+
+
+@pytest.fixture
+def pressure():
+    """Switch threads as often as CPython allows, to provoke races."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
+
+
+STRESS_WORLDS = [name for name in ("threading", "asyncio", "trio", "anyio-asyncio") if name in available_worlds()]
+
+
+@pytest.mark.stress
+def test_stress(pressure):
+    """Contenders of several worlds, each in its own thread, take 1-3 levels
+    with random timeouts and cancellations for a bounded time: never two
+    holders, every level given back, and the lock ends free."""
+    lock = aiologic.RLock()
+    state = {"inside": 0, "count": 0}
+    stop = time.monotonic() + 1.5
+
+    async def contenders(w, seed):
+        rng = random.Random(seed)
+
+        async def one(w):
+            while time.monotonic() < stop:
+                levels = rng.randint(1, 3)
+                acquired = False
+                if w.can_cancel and rng.random() < 0.3:
+                    async with w.cancel_after(rng.choice([0, 0.0001, 0.001])):
+                        acquired = await w.acquire(lock, count=levels)
+                else:
+                    acquired = await w.acquire(lock, count=levels, timeout=rng.choice([0, 0.0001, 0.001, None]))
+                if acquired:
+                    state["inside"] += 1
+                    assert state["inside"] == 1, "two holders at once"
+                    assert count_of(w, lock) == levels and lock.owner == task_ident(w)
+                    state["inside"] -= 1
+                    state["count"] += 1
+                    w.release(lock, levels)
+                    await w.sleep(0)
+
+        handles = [await w.spawn(one) for _ in range(3)]
+        for handle in handles:
+            await handle.join()
+
+    run_in_threads(*[(name, contenders, seed) for seed, name in enumerate(STRESS_WORLDS)], timeout=60)
+    assert state["inside"] == 0 and state["count"] > 0
+    assert not lock.locked() and lock.waiting == 0 and lock.owner is None and lock.count == 0

@@ -30,7 +30,8 @@ from .lowlevel._validation import check_int, check_timeout
 from .lowlevel._wakeups import close_batch, open_batch
 from .meta import DEFAULT
 from ._lock import Lock
-from ._rlock import RLock
+from ._rlock import RLock, async_acquire_shielded, green_acquire_shielded
+from ._tokens import TokenPrimitive
 from ._waitqueue import TIMED_OUT, WaitQueue, queue_of, waiters_in, waiting_in
 from .statistics import ConditionStatistics
 
@@ -229,10 +230,11 @@ class _MixedLock(_NoLock):
     """An aiologic `Lock`, `RLock` or binary semaphore: both faces, each
     through its own acquire and release methods."""
 
-    __slots__ = ("lock", "_reentrant", "_has_owner")
+    __slots__ = ("lock", "_reentrant", "_has_owner", "_ours")
 
     def __init__(self, lock: Any) -> None:
         self.lock = lock
+        self._ours = isinstance(lock, TokenPrimitive)
         self._reentrant = hasattr(lock, "green_count")
         self._has_owner = hasattr(lock, "green_owned")
 
@@ -261,16 +263,25 @@ class _MixedLock(_NoLock):
         (lock.async_release if is_async else lock.green_release)(*self._args(level))
         return level
 
+    # Uncontended, the lock is taken back without a second checkpoint.
+    # Contended, aiologic's own locks are waited for in their queue with the
+    # cancellation held back; other lock-alikes are retried until taken.
+
     def green_restore(self, level: Any) -> None:
         args = self._args(level)
         if not self.lock.green_acquire(*args, blocking=False):
-            _green_retrying(lambda: self.lock.green_acquire(*args))
+            if self._ours:
+                green_acquire_shielded(self.lock, level)
+            else:
+                _green_retrying(lambda: self.lock.green_acquire(*args))
 
     async def async_restore(self, level: Any) -> None:
         args = self._args(level)
-        # Uncontended, the lock is taken without a second checkpoint.
         if not await self.lock.async_acquire(*args, blocking=False):
-            await _async_shielded(lambda: self.lock.async_acquire(*args))
+            if self._ours:
+                await async_acquire_shielded(self.lock, level)
+            else:
+                await _async_shielded(lambda: self.lock.async_acquire(*args))
 
     def green_enter(self) -> None:
         self.lock.green_acquire()

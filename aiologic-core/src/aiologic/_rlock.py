@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple, cast
+from typing import Any, List, Optional, Tuple, cast
 
+from .lowlevel import _libraries
 from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_library
 from .lowlevel._libraries import async_task_ident, green_task_ident
+from .lowlevel._originals import get_ident as _get_ident
 from .lowlevel._validation import check_count, check_timeout
 from ._lock import Lock, _Grant
-from ._waitqueue import TIMED_OUT, waiters_in
+from ._tokens import TokenPrimitive
+from ._waitqueue import TIMED_OUT, queue_of, waiters_in
 from .statistics import LockStatistics
 
-__all__ = ("RLock",)
+__all__ = ("RLock", "async_acquire_shielded", "green_acquire_shielded")
 
 _NOT_HOLDING = "the current task is not holding this lock"
 _UNLOCKED = "release unlocked lock"
@@ -126,12 +129,41 @@ class RLock(Lock):
         level = self._level
         return level if self._owns(green_task_ident()) else 0
 
+    # `with` repeats the fast paths of `green_acquire()` (`_acquire_now`) and
+    # `green_release()` (`_release_levels`) instead of calling them: a call is
+    # a large part of an uncontended acquire's cost. tests/test_rlock.py runs
+    # both.
+
     def __enter__(self) -> RLock:
-        self.green_acquire()
+        ident = green_task_ident()
+        if _libraries.green_checkpoints_possible and green_checkpoint_library() is not None:
+            self.green_acquire()
+            return self
+        if self._owner == ident:
+            self._level += 1
+            return self
+        try:
+            self._tokens.pop()
+        except IndexError:
+            self.green_acquire()  # contended (or a deadlock to refuse)
+            return self
+        self._level = 1
+        self._owner = ident
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.green_release()
+        owner = self._owner
+        # A plain thread leaving its own block needs no detection: compare
+        # the thread identifier first.
+        if type(owner) is not tuple or owner[1] != _get_ident() or owner[0] != "threading":
+            if owner is None or owner != green_task_ident():
+                self.green_release()  # raises, or releases a grant not yet claimed
+                return
+        level = self._level - 1
+        if level:
+            self._level = level
+        else:
+            self._release()
 
     # -- async side ------------------------------------------------------------
 
@@ -181,3 +213,63 @@ class RLock(Lock):
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.async_release()
+
+
+# -- re-taking a lock that cannot be refused: what a condition wait ends with ---
+#
+# A condition waiter that timed out or was cancelled must hold its lock again
+# before it leaves, whatever cancellation keeps arriving (anyio's cancel
+# scopes re-deliver it on asyncio until the task leaves them). These park in
+# the lock's own queue with a shielded wait, which holds the cancellation
+# back until the lock is handed over and re-raises it then. They rely on the
+# token machinery (`_tokens`) that Lock, RLock and the semaphores share.
+
+
+def _shielded_payload(lock: TokenPrimitive, ident: Tuple[str, int], level: Optional[int]) -> Any:
+    # What each kind's `_granting` expects of a waiter.
+    if isinstance(lock, RLock):
+        return (ident, level)
+    if isinstance(lock, Lock):
+        return ident
+    return None
+
+
+def _claim(lock: TokenPrimitive, ident: Tuple[str, int]) -> None:
+    if isinstance(lock, Lock):
+        lock._owner = ident  # the grant took effect: ours now
+
+
+def green_acquire_shielded(lock: TokenPrimitive, level: Optional[int] = None) -> None:
+    """Acquire `lock` (with `level`, for an RLock) for the current thread or
+    greenlet, waiting as long as it takes; a green timeout or kill that comes
+    meanwhile is raised once the lock is held."""
+    ident = green_task_ident()
+    if isinstance(lock, Lock) and ident[0] == "threading":
+        lock._check_thread_deadlock()
+    handed: List[Any] = []
+    queue = queue_of(lock._waiters)
+    payload = _shielded_payload(lock, ident, level)
+    try:
+        queue.green_park(payload, None, recheck=lock._recheck, on_lost=handed.append, shield=True, ident=ident)
+    except BaseException:
+        if handed:  # handed over, then interrupted: keep it, then raise
+            _claim(lock, ident)
+        raise
+    _claim(lock, ident)
+
+
+async def async_acquire_shielded(lock: TokenPrimitive, level: Optional[int] = None) -> None:
+    """Acquire `lock` (with `level`, for an RLock) for the current async task,
+    waiting as long as it takes; a cancellation that comes meanwhile is
+    raised once the lock is held."""
+    ident = async_task_ident()
+    handed: List[Any] = []
+    queue = queue_of(lock._waiters)
+    payload = _shielded_payload(lock, ident, level)
+    try:
+        await queue.async_park(payload, None, recheck=lock._recheck, on_lost=handed.append, shield=True, ident=ident)
+    except BaseException:
+        if handed:
+            _claim(lock, ident)
+        raise
+    _claim(lock, ident)
