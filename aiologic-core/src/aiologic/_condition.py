@@ -25,6 +25,8 @@ from typing import Any, Awaitable, Callable, Dict, Generator, Generic, List, Opt
 
 from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_library
 from .lowlevel._libraries import async_library, async_task_ident
+from .lowlevel._originals import allocate_lock
+from .lowlevel._originals import get_ident as _get_ident
 from .lowlevel._originals import monotonic as _monotonic
 from .lowlevel._validation import check_int, check_timeout
 from .lowlevel._wakeups import close_batch, open_batch
@@ -336,10 +338,23 @@ def _put_back(queue: WaitQueue, entries: List[Tuple[Any, Any]]) -> None:
     parked = queue._parked
     for event, payload in reversed(entries):
         parked[event] = payload
-        parked.move_to_end(event, last=False)
+        try:
+            parked.move_to_end(event, last=False)
+        except KeyError:  # its waiter gave up just now and took it out
+            continue
         # A waiter that gave up while its entry was out found it nowhere.
         if event.cancelled():
             parked.pop(event, None)
+
+
+def _pop(queue: WaitQueue) -> Optional[Tuple[Any, Any]]:
+    # PyPy's OrderedDict.popitem(last=False) raises RuntimeError when an
+    # entry goes in at that moment (a waiter parking), taking nothing out.
+    while True:
+        try:
+            return queue.pop()
+        except RuntimeError:
+            continue
 
 
 def _delegated_true(predicate: Callable[[], Any]) -> bool:
@@ -356,12 +371,14 @@ class Condition(Generic[_T]):
     binary semaphore, a `threading` lock, or None (no lock) may be given.
     """
 
-    __slots__ = ("__weakref__", "_lock", "_timer", "_kind", "_waiters")
+    __slots__ = ("__weakref__", "_lock", "_timer", "_kind", "_waiters", "_guard", "_waking")
 
     _lock: _T
     _timer: Callable[[], Any]
     _kind: _NoLock
     _waiters: List[WaitQueue]
+    _guard: Any
+    _waking: Optional[int]
 
     @overload
     def __new__(cls) -> Condition[RLock]: ...
@@ -375,6 +392,10 @@ class Condition(Generic[_T]):
         self._timer = _default_timer if timer is DEFAULT else timer
         self._kind = _lock_kind(self._lock)
         self._waiters = []
+        # Wakers take turns (see `_wake`); `_waking` is the thread whose turn
+        # it is.
+        self._guard = allocate_lock()
+        self._waking = None
         return self
 
     def __reduce__(self) -> Any:
@@ -555,17 +576,35 @@ class Condition(Generic[_T]):
         return self._wake(sys.maxsize, self._timer() if deadline is None else deadline, True)
 
     def _wake(self, count: int, deadline: Any, delegate: bool) -> int:
-        holder = self._waiters
-        if not holder:
+        # A waker takes entries out to look at them (their start, their
+        # predicate) and puts back those it leaves asleep: two wakers at once
+        # could each miss what the other holds out, so they take turns. They
+        # overlap where the lock does not order them: a cancelled waiter
+        # passing a wake-up on, a thread lock's notifiers, no lock. The turn
+        # lasts a few list operations (and the delegated predicates); a waker
+        # nested in the same thread (a predicate notifying, a signal handler)
+        # goes on without waiting for itself.
+        if not self._waiters:
             return 0
-        queue = holder[0]
+        me = _get_ident()
+        if self._waking == me:
+            return self._wake_now(count, deadline, delegate)
+        with self._guard:
+            self._waking = me
+            try:
+                return self._wake_now(count, deadline, delegate)
+            finally:
+                self._waking = None
+
+    def _wake_now(self, count: int, deadline: Any, delegate: bool) -> int:
+        queue = self._waiters[0]
         woken = 0
         kept: List[Tuple[Any, Any]] = []
         # Threads woken in bulk wait for the end of the batch before they run.
         gate = open_batch() if count > 1 else None
         try:
             while woken < count:
-                entry = queue.pop()
+                entry = _pop(queue)
                 if entry is None:
                     break
                 event, (started, predicate) = entry
