@@ -8,7 +8,6 @@ import copy
 import gc
 import pickle
 import random
-import sys
 import threading
 import time
 import weakref
@@ -19,23 +18,9 @@ import aiologic
 from aiologic import Condition
 from aiologic.lowlevel import current_green_task_ident
 from aiologic.statistics import ConditionStatistics, LockStatistics, WaiterInfo
-from worlds import available_worlds, run_in_threads
+from lock_family import PAIR_IDS, PAIRS, STRESS_WORLDS, pressure, wait_until  # noqa: F401  (pressure: a fixture)
+from worlds import run_in_threads
 
-PAIRS = [
-    (a, b)
-    for a, b in [
-        ("threading", "asyncio"),
-        ("asyncio", "threading"),
-        ("asyncio", "asyncio"),
-        ("trio", "asyncio"),
-        ("asyncio", "trio"),
-        ("gevent", "asyncio"),
-        ("asyncio", "gevent"),
-        ("curio", "asyncio"),
-        ("eventlet", "asyncio"),
-    ]
-    if a in available_worlds() and b in available_worlds()
-]
 
 LOCKS = {
     "Lock": aiologic.Lock,
@@ -48,12 +33,6 @@ LOCKS = {
 }
 OWNED_LOCKS = [name for name in LOCKS if name != "None"]
 
-
-async def wait_until(w, predicate, seconds=10):
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await w.sleep(0.001)
 
 
 async def cv_wait(w, cv, timeout=None):
@@ -601,7 +580,7 @@ def test_cancelled_waiter_notified_in_the_window_passes_it_on():
 # -- two worlds ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+@pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
 @pytest.mark.parametrize("kind", ["Lock", "RLock", "threading.Lock", "None"])
 def test_producer_consumer_across_worlds(pair, kind):
     cv = Condition(LOCKS[kind]())
@@ -625,7 +604,7 @@ def test_producer_consumer_across_worlds(pair, kind):
     assert got == list(range(20)) and cv.waiting == 0
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+@pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
 def test_notify_across_worlds_wakes_exactly_n(pair):
     cv = Condition(aiologic.RLock())
     woken = []
@@ -654,21 +633,12 @@ def test_notify_across_worlds_wakes_exactly_n(pair):
 # -- under pressure -------------------------------------------------------------
 
 
-@pytest.fixture
-def pressure():
-    """Switch threads as often as CPython allows, to provoke races."""
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    yield
-    sys.setswitchinterval(old)
-
-
-STRESS_WORLDS = [name for name in ("threading", "asyncio", "trio", "anyio-asyncio") if name in available_worlds()]
 
 
 @pytest.mark.stress
 @pytest.mark.parametrize("kind", ["RLock", "Lock", "None"])
-def test_stress(pressure, kind):
+@pytest.mark.usefixtures("pressure")
+def test_stress(kind):
     """Producers and consumers of several worlds, each world in its own
     thread; consumers wait with random timeouts and cancellations. Every
     item is consumed exactly once (a lost wake-up would leave a consumer

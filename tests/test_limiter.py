@@ -7,7 +7,6 @@ import copy
 import gc
 import pickle
 import random
-import sys
 import threading
 import time
 import weakref
@@ -18,30 +17,10 @@ import aiologic
 from aiologic import CapacityLimiter, RCapacityLimiter
 from aiologic.lowlevel import current_async_task_ident, current_green_task_ident
 from aiologic.statistics import LimiterStatistics, WaiterInfo
-from worlds import available_worlds, run_in_threads
-
-PAIRS = [
-    (a, b)
-    for a, b in [
-        ("threading", "asyncio"),
-        ("asyncio", "threading"),
-        ("asyncio", "asyncio"),
-        ("trio", "asyncio"),
-        ("asyncio", "trio"),
-        ("gevent", "asyncio"),
-        ("asyncio", "gevent"),
-        ("curio", "asyncio"),
-        ("eventlet", "asyncio"),
-    ]
-    if a in available_worlds() and b in available_worlds()
-]
+from lock_family import PAIR_IDS, PAIRS, STRESS_WORLDS, pressure, wait_until  # noqa: F401  (pressure: a fixture)
+from worlds import run_in_threads
 
 
-async def wait_until(w, predicate, seconds=10):
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await w.sleep(0.001)
 
 
 def task_ident(w):
@@ -359,7 +338,7 @@ def test_timed_out_thread_gives_up_first():
 # -- two worlds ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+@pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
 def test_bound_across_worlds(pair):
     limiter = RCapacityLimiter(2)
     state = {"inside": 0, "peak": 0, "count": 0}
@@ -388,7 +367,7 @@ def test_bound_across_worlds(pair):
     assert limiter.available_tokens == 2 and limiter.waiting == 0 and not limiter.borrowers
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+@pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
 def test_handoff_across_worlds(pair):
     limiter = CapacityLimiter(1)
     acquired, checked = aiologic.Event(), aiologic.Event()
@@ -415,20 +394,11 @@ def test_handoff_across_worlds(pair):
 # -- under pressure -------------------------------------------------------------
 
 
-@pytest.fixture
-def pressure():
-    """Switch threads as often as CPython allows, to provoke races."""
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    yield
-    sys.setswitchinterval(old)
-
-
-STRESS_WORLDS = [name for name in ("threading", "asyncio", "trio", "anyio-asyncio") if name in available_worlds()]
 
 
 @pytest.mark.stress
-def test_stress(pressure):
+@pytest.mark.usefixtures("pressure")
+def test_stress():
     """Borrowers of several worlds, each in its own thread, with random
     levels, timeouts and cancellations for a bounded time: never more than
     `total_tokens` inside, no token lost or doubled, nothing left behind."""

@@ -7,7 +7,6 @@ import copy
 import gc
 import pickle
 import random
-import sys
 import threading
 import time
 import weakref
@@ -17,32 +16,10 @@ import pytest
 import aiologic
 from aiologic.lowlevel import current_async_task_ident, current_green_task_ident
 from aiologic.statistics import LockStatistics, WaiterInfo
-from worlds import available_worlds, run_in_threads
-
-#: The cross-world pairs every primitive beyond Lock, Semaphore and Event
-#: is tested over (each ordered pair whose worlds are installed).
-PAIRS = [
-    (a, b)
-    for a, b in [
-        ("threading", "asyncio"),
-        ("asyncio", "threading"),
-        ("asyncio", "asyncio"),
-        ("trio", "asyncio"),
-        ("asyncio", "trio"),
-        ("gevent", "asyncio"),
-        ("asyncio", "gevent"),
-        ("curio", "asyncio"),
-        ("eventlet", "asyncio"),
-    ]
-    if a in available_worlds() and b in available_worlds()
-]
+from lock_family import PAIR_IDS, PAIRS, STRESS_WORLDS, pressure, wait_until  # noqa: F401  (pressure: a fixture)
+from worlds import run_in_threads
 
 
-async def wait_until(w, predicate, seconds=10):
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await w.sleep(0.001)
 
 
 def task_ident(w):
@@ -356,7 +333,7 @@ def test_cancelled_task_woken_in_the_window_passes_it_on():
 # -- two worlds ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+@pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
 def test_mutual_exclusion_across_worlds(pair):
     world_a, world_b = pair
     lock = aiologic.RLock()
@@ -383,7 +360,7 @@ def test_mutual_exclusion_across_worlds(pair):
     assert not lock.locked() and lock.waiting == 0 and lock.count == 0
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+@pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
 def test_timeout_and_handoff_across_worlds(pair):
     world_a, world_b = pair
     lock = aiologic.RLock()
@@ -439,20 +416,11 @@ def test_with_exit_checks_the_owner():
 # -- under pressure -------------------------------------------------------------
 
 
-@pytest.fixture
-def pressure():
-    """Switch threads as often as CPython allows, to provoke races."""
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    yield
-    sys.setswitchinterval(old)
-
-
-STRESS_WORLDS = [name for name in ("threading", "asyncio", "trio", "anyio-asyncio") if name in available_worlds()]
 
 
 @pytest.mark.stress
-def test_stress(pressure):
+@pytest.mark.usefixtures("pressure")
+def test_stress():
     """Contenders of several worlds, each in its own thread, take 1-3 levels
     with random timeouts and cancellations for a bounded time: never two
     holders, every level given back, and the lock ends free."""

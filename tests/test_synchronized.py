@@ -11,13 +11,8 @@ import pytest
 
 import aiologic
 from aiologic import synchronized
-from worlds import available_worlds, run_in_threads
-
-PAIRS = [
-    (a, b)
-    for a, b in [("threading", "asyncio"), ("asyncio", "asyncio"), ("trio", "asyncio"), ("asyncio", "trio")]
-    if a in available_worlds() and b in available_worlds()
-]
+from lock_family import PAIR_IDS, PAIRS
+from worlds import run_in_threads
 
 
 def test_function_keeps_its_face():
@@ -261,7 +256,7 @@ def test_object_mode():
             pass
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+@pytest.mark.parametrize("pair", PAIRS, ids=PAIR_IDS)
 def test_object_mode_across_worlds(pair):
     class Shared:
         pass
