@@ -636,7 +636,7 @@ def test_notify_across_worlds_wakes_exactly_n(pair):
 
 
 @pytest.mark.stress
-@pytest.mark.parametrize("kind", ["RLock", "Lock", "None"])
+@pytest.mark.parametrize("kind", ["RLock", "Lock", "threading.Lock", "None"])
 @pytest.mark.usefixtures("pressure")
 def test_stress(kind):
     """Producers and consumers of several worlds, each world in its own

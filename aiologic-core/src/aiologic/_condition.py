@@ -153,14 +153,23 @@ class _NoLock:
         pass
 
     def green_enter(self) -> None:
-        lib = green_checkpoint_library()
-        if lib is not None:
-            lib.backend.checkpoint()
+        self.green_checkpoint()
 
     def exit(self, is_async: bool) -> None:
         pass
 
     async def async_enter(self) -> None:
+        await self.async_checkpoint()
+
+    # The checkpoint of a wait that need not wait (a predicate already true),
+    # made while the caller holds the lock.
+
+    def green_checkpoint(self) -> None:
+        lib = green_checkpoint_library()
+        if lib is not None:
+            lib.backend.checkpoint()
+
+    async def async_checkpoint(self) -> None:
         lib = async_checkpoint_library()
         if lib is not None:
             await lib.backend.checkpoint()
@@ -200,6 +209,15 @@ class _ThreadLock(_NoLock):
     def may_notify(self) -> bool:
         return True  # a thread lock has no owner to check
 
+    # No switch while holding a thread lock: another task of this thread
+    # that asked for it would block the whole thread, the holder included.
+
+    def green_checkpoint(self) -> None:
+        pass
+
+    async def async_checkpoint(self) -> None:
+        pass
+
     def release(self, is_async: bool) -> Any:
         if self._release_save is not None:
             return self._release_save()
@@ -222,9 +240,8 @@ class _ThreadLock(_NoLock):
         self.lock.release()
 
     async def async_enter(self) -> None:
-        # The whole checkpoint comes first: a switch while holding a thread
-        # lock would let another task of this thread block the thread on it.
-        await super().async_enter()
+        # The whole checkpoint comes first, before the lock is held.
+        await _NoLock.async_checkpoint(self)
         self.lock.acquire()
 
 
@@ -492,9 +509,7 @@ class Condition(Generic[_T]):
             raise RuntimeError(_CANNOT_WAIT)
         steps = _WaitFor(predicate, timeout, delegate)
         if not steps.again():
-            lib = green_checkpoint_library()
-            if lib is not None:
-                lib.backend.checkpoint()
+            self._kind.green_checkpoint()
             return steps.result  # type: ignore[no-any-return]
         while True:
             self._green_wait(steps.remaining, steps.delegated)
@@ -540,9 +555,7 @@ class Condition(Generic[_T]):
             raise RuntimeError(_CANNOT_WAIT)
         steps = _WaitFor(predicate, timeout, delegate)
         if not steps.again():
-            lib = async_checkpoint_library()
-            if lib is not None:
-                await lib.backend.checkpoint()
+            await self._kind.async_checkpoint()
             return steps.result  # type: ignore[no-any-return]
         while True:
             await self._async_wait(steps.remaining, steps.delegated)
