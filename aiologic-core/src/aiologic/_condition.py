@@ -315,9 +315,27 @@ class _MixedLock(_NoLock):
         await self.lock.async_acquire()
 
 
+class _OwnLock(_MixedLock):
+    """aiologic's own locks: `with cv` goes through their `with`, which is
+    the same as their methods with the fast paths inlined."""
+
+    __slots__ = ()
+
+    def green_enter(self) -> None:
+        self.lock.__enter__()
+
+    def exit(self, is_async: bool) -> None:
+        if is_async:
+            self.lock.async_release()
+        else:
+            self.lock.__exit__(None, None, None)
+
+
 def _lock_kind(lock: Any) -> _NoLock:
     if lock is None:
         return _NoLock()
+    if isinstance(lock, TokenPrimitive):
+        return _OwnLock(lock)
     if hasattr(lock, "green_acquire"):
         return _MixedLock(lock)
     return _ThreadLock(lock)
@@ -574,11 +592,13 @@ class Condition(Generic[_T]):
     def notify(self, count: int = 1, *, deadline: Optional[Any] = None) -> int:
         """Wake the `count` oldest waiters that started waiting at or before
         `deadline` (by the timer; default: now); returns how many woke."""
-        count = check_int(count, "count")
+        if type(count) is not int:
+            count = check_int(count, "count")
         if not self._kind.may_notify():
             raise RuntimeError(_CANNOT_NOTIFY)
-        if count <= 0:
-            return 0
+        holder = self._waiters
+        if count <= 0 or not holder or not holder[0]:
+            return 0  # nobody to wake: no need to read the timer
         return self._wake(count, self._timer() if deadline is None else deadline, True)
 
     def notify_all(self, *, deadline: Optional[Any] = None) -> int:
@@ -586,6 +606,9 @@ class Condition(Generic[_T]):
         (by the timer; default: now); returns how many woke."""
         if not self._kind.may_notify():
             raise RuntimeError(_CANNOT_NOTIFY)
+        holder = self._waiters
+        if not holder or not holder[0]:
+            return 0
         return self._wake(sys.maxsize, self._timer() if deadline is None else deadline, True)
 
     def _wake(self, count: int, deadline: Any, delegate: bool) -> int:
