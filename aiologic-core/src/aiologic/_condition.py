@@ -367,31 +367,6 @@ class _WaitFor:
         return True
 
 
-def _put_back(queue: WaitQueue, entries: List[Tuple[Any, Any]]) -> None:
-    """Return entries a notifier took out but left asleep to the front of
-    the queue, in their order."""
-    parked = queue._parked
-    for event, payload in reversed(entries):
-        parked[event] = payload
-        try:
-            parked.move_to_end(event, last=False)
-        except KeyError:  # its waiter gave up just now and took it out
-            continue
-        # A waiter that gave up while its entry was out found it nowhere.
-        if event.cancelled():
-            parked.pop(event, None)
-
-
-def _pop(queue: WaitQueue) -> Optional[Tuple[Any, Any]]:
-    # PyPy's OrderedDict.popitem(last=False) raises RuntimeError when an
-    # entry goes in at that moment (a waiter parking), taking nothing out.
-    while True:
-        try:
-            return queue.pop()
-        except RuntimeError:
-            continue
-
-
 def _delegated_true(predicate: Callable[[], Any]) -> bool:
     try:
         return bool(predicate())
@@ -640,7 +615,7 @@ class Condition(Generic[_T]):
         gate = open_batch() if count > 1 else None
         try:
             while woken < count:
-                entry = _pop(queue)
+                entry = queue.pop()
                 if entry is None:
                     break
                 event, (started, predicate) = entry
@@ -656,5 +631,5 @@ class Condition(Generic[_T]):
         finally:
             close_batch(gate)
             if kept:
-                _put_back(queue, kept)
+                queue.put_back(kept)
         return woken

@@ -9,7 +9,7 @@ from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_li
 from .lowlevel._libraries import async_task_ident, green_task_ident
 from .lowlevel._originals import get_ident as _get_ident
 from .lowlevel._validation import check_count, check_timeout
-from ._lock import Lock, _Grant
+from ._lock import Lock, _Grant, _Key, _key
 from ._tokens import TokenPrimitive
 from ._waitqueue import TIMED_OUT, queue_of, waiters_in
 from .statistics import LockStatistics
@@ -53,16 +53,17 @@ class RLock(Lock):
         owner = self.owner
         return LockStatistics(owner, 0 if owner is None else self._level, waiters_in(self._waiters))
 
-    # -- hand-off (see `_tokens`): the waiter's payload is (ident, level) -----
+    # -- hand-off (see `_tokens`): the waiter's payload is (key, level) -------
+    # Owners are recorded by key, as `Lock` does (see `_lock._Key`).
 
     def _granting(self, event: Any, payload: Any) -> None:
-        ident, level = payload
+        key, level = payload
         self._level = level  # before the grant: `count` shows it at once
-        self._owner = _Grant(ident, event)
+        self._owner = _Grant(key, event)
 
-    def _acquire_now(self, ident: Tuple[str, int], count: int) -> bool:
+    def _acquire_now(self, key: _Key, count: int) -> bool:
         """Re-enter or take the free lock without waiting."""
-        if self._owner == ident:  # the owner itself: nobody else writes now
+        if self._owner == key:  # the owner itself: nobody else writes now
             self._level += count
             return True
         try:
@@ -70,13 +71,13 @@ class RLock(Lock):
         except IndexError:
             return False
         self._level = count
-        self._owner = ident
+        self._owner = key
         return True
 
-    def _release_levels(self, ident: Tuple[str, int], count: int) -> None:
+    def _release_levels(self, key: _Key, count: int) -> None:
         if self._tokens:
             raise RuntimeError(_UNLOCKED)
-        if not self._owns(ident):
+        if not self._owns(key):
             raise RuntimeError(_NOT_HOLDING)
         level = self._level - count
         if level < 0:
@@ -97,15 +98,16 @@ class RLock(Lock):
         if timeout is not None:
             timeout = check_timeout(timeout)
         ident = green_task_ident()
+        key = _key(ident)
         lib = green_checkpoint_library() if blocking else None
         if lib is not None:
             lib.backend.checkpoint_before()
-        if not self._acquire_now(ident, count):
-            if ident[0] == "threading":
+        if not self._acquire_now(key, count):
+            if type(key) is int:
                 self._check_thread_deadlock()
             if blocking and timeout != 0:
-                if self._green_wait((ident, count), timeout, ident):
-                    self._owner = ident  # the grant took effect: ours now
+                if self._green_wait((key, count), timeout, ident):
+                    self._owner = key  # the grant took effect: ours now
                     return True
                 return False
             if lib is not None:
@@ -122,12 +124,12 @@ class RLock(Lock):
             count = check_count(count)
         if self._tokens:  # before asking who we are: see `async_release`
             raise RuntimeError(_UNLOCKED)
-        self._release_levels(green_task_ident(), count)
+        self._release_levels(_key(green_task_ident()), count)
 
     def green_count(self) -> int:
         """The current thread's or greenlet's level (0 if not the owner)."""
         level = self._level
-        return level if self._owns(green_task_ident()) else 0
+        return level if self._owns(_key(green_task_ident())) else 0
 
     # `with` repeats the fast paths of `green_acquire()` (`_acquire_now`) and
     # `green_release()` (`_release_levels`) instead of calling them: a call is
@@ -135,11 +137,11 @@ class RLock(Lock):
     # both.
 
     def __enter__(self) -> RLock:
-        ident = green_task_ident()
+        key = _key(green_task_ident())
         if _libraries.green_checkpoints_possible and green_checkpoint_library() is not None:
             self.green_acquire()
             return self
-        if self._owner == ident:
+        if self._owner == key:
             self._level += 1
             return self
         try:
@@ -148,15 +150,15 @@ class RLock(Lock):
             self.green_acquire()  # contended (or a deadlock to refuse)
             return self
         self._level = 1
-        self._owner = ident
+        self._owner = key
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         owner = self._owner
         # A plain thread leaving its own block needs no detection: compare
         # the thread identifier first.
-        if type(owner) is not tuple or owner[1] != _get_ident() or owner[0] != "threading":
-            if owner is None or owner != green_task_ident():
+        if owner != _get_ident():
+            if owner is None or owner != _key(green_task_ident()):
                 self.green_release()  # raises, or releases a grant not yet claimed
                 return
         level = self._level - 1
@@ -228,15 +230,15 @@ class RLock(Lock):
 def _shielded_payload(lock: TokenPrimitive, ident: Tuple[str, int], level: Optional[int]) -> Any:
     # What each kind's `_granting` expects of a waiter.
     if isinstance(lock, RLock):
-        return (ident, level)
+        return (_key(ident), level)
     if isinstance(lock, Lock):
-        return ident
+        return _key(ident)
     return None
 
 
 def _claim(lock: TokenPrimitive, ident: Tuple[str, int]) -> None:
     if isinstance(lock, Lock):
-        lock._owner = ident  # the grant took effect: ours now
+        lock._owner = _key(ident)  # the grant took effect: ours now
 
 
 def green_acquire_shielded(lock: TokenPrimitive, level: Optional[int] = None) -> None:

@@ -63,6 +63,10 @@ class _LockedOrderedDict(OrderedDict):  # type: ignore[type-arg]
         with self._lock:
             return super().popitem(last)
 
+    def move_to_end(self, key: Any, last: bool = True) -> None:
+        with self._lock:
+            super().move_to_end(key, last)
+
     def copy(self) -> Any:
         with self._lock:
             return OrderedDict(self)
@@ -226,6 +230,20 @@ class WaitQueue:
         if error is not None:
             raise error
         return woken
+
+    def put_back(self, entries: List[Tuple[_EventState, Any]]) -> None:
+        """Return entries taken out with `pop()` but not woken to the front
+        of the queue, in their order (a waker that skipped them)."""
+        parked = self._parked
+        for event, payload in reversed(entries):
+            parked[event] = payload
+            try:
+                parked.move_to_end(event, last=False)
+            except KeyError:  # its waiter gave up just now and took it out
+                continue
+            # A waiter that gave up while its entry was out found it nowhere.
+            if event.cancelled():
+                parked.pop(event, None)
 
     def transfer(self, other: WaitQueue, count: int) -> int:
         """Move up to `count` oldest entries to the end of `other`, in order
