@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 
 import pytest
 
 from aiologic._waitqueue import TIMED_OUT, WaitQueue, queue_of
+from aiologic.lowlevel._events import _GreenEvent
 
 
 def park_in_thread(queue, results, **kwargs):
@@ -133,3 +135,45 @@ def test_transfer_moves_the_oldest_in_order_and_give_ups_find_their_entry():
 def test_queue_of_creates_one_queue_per_holder():
     holder = []
     assert queue_of(holder) is queue_of(holder) and len(holder) == 1
+
+
+@pytest.mark.stress
+def test_entries_in_and_out_from_several_threads_at_once():
+    """Parking, giving up and taking the oldest, from three threads at once
+    with a thread switch after every few bytecodes: no operation fails or
+    finds the queue empty while it is not. (PyPy's OrderedDict, written in
+    Python, did both when two threads changed it together.)"""
+    queue = WaitQueue()
+    parked = queue._parked
+    errors = []
+    rounds = 20000
+
+    def in_and_out():
+        try:
+            for _ in range(rounds):
+                event = _GreenEvent()
+                parked[event] = None
+                parked.pop(event, None)
+        except BaseException as exc:  # pragma: no cover - the failure
+            errors.append(exc)
+
+    def oldest_out():
+        try:
+            for _ in range(rounds):
+                parked[_GreenEvent()] = None
+                if queue.pop() is None:
+                    errors.append("empty while an entry was in")
+        except BaseException as exc:  # pragma: no cover - the failure
+            errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=f) for f in (in_and_out, in_and_out, oldest_out)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []

@@ -31,7 +31,8 @@ from typing import Any, Awaitable, Callable, List, Optional, Tuple
 
 from .lowlevel._events import TIMED_OUT, _AsyncEvent, _EventState, _GreenEvent
 from .lowlevel._libraries import green_task_ident
-from .lowlevel._originals import allocate_lock, get_ident
+from .lowlevel._originals import get_ident
+from .lowlevel._thread_locks import create_thread_rlock
 from .lowlevel._wakeups import close_batch, open_batch
 from .statistics import WaiterInfo
 
@@ -43,13 +44,14 @@ _ABSENT: Any = object()
 class _LockedOrderedDict(OrderedDict):  # type: ignore[type-arg]
     """An `OrderedDict` whose operations that the wait queue uses are
     atomic on PyPy too (see the module docstring). Its lock is a real
-    OS-thread lock held for one dict operation, with no call out inside."""
+    OS-thread lock held for one dict operation; reentrant, because PyPy's
+    `OrderedDict` methods may call each other."""
 
     __slots__ = ("_lock",)
 
     def __init__(self) -> None:
         super().__init__()
-        self._lock = allocate_lock()
+        self._lock = create_thread_rlock()
 
     def __setitem__(self, key: Any, value: Any) -> None:
         with self._lock:
