@@ -7,7 +7,7 @@ from typing import Any, Callable, List, Optional, Tuple, Union
 
 from .lowlevel import _libraries
 from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_library
-from .lowlevel._libraries import _GREEN_MARKER, async_task_ident, green_task_ident, owner_is_current
+from .lowlevel._libraries import _GREEN_MARKER, async_task_ident, green_task_ident, in_plain_thread, owner_is_current
 from .lowlevel._originals import get_ident as _get_ident
 from .lowlevel._validation import check_timeout
 from ._tokens import TokenPrimitive
@@ -188,7 +188,8 @@ class Lock(TokenPrimitive):
                 raise RuntimeError(_THREAD_HOLDING)
 
     # -- green side ------------------------------------------------------------
-    # The common case, a plain thread with checkpoints impossible, is
+    # The common case, a plain thread with checkpoints impossible (with
+    # greenlet imported, no hub of a green library in this thread), is
     # inlined in `green_acquire` and `__enter__` (a call is a large part of an
     # uncontended acquire's cost: see benchmarks/); everything else is
     # `_green_acquire`. tests/test_lock.py runs both ways.
@@ -196,7 +197,7 @@ class Lock(TokenPrimitive):
     def green_acquire(self, *, blocking: bool = True, timeout: Optional[float] = None) -> bool:
         """Acquire the lock for the current thread or greenlet; True on
         success, False if not acquired (``blocking=False`` or timeout)."""
-        if timeout is None and _libraries.green_plain and _GREEN_MARKER not in _modules:
+        if timeout is None and _libraries.green_plain and (_GREEN_MARKER not in _modules or in_plain_thread()):
             try:
                 self._tokens.pop()
             except IndexError:
@@ -254,7 +255,7 @@ class Lock(TokenPrimitive):
         return self._owns(_key(green_task_ident()))
 
     def __enter__(self) -> Lock:
-        if _libraries.green_plain and _GREEN_MARKER not in _modules:
+        if _libraries.green_plain and (_GREEN_MARKER not in _modules or in_plain_thread()):
             try:
                 self._tokens.pop()
             except IndexError:

@@ -194,6 +194,7 @@ _async_probes: List[Library] = []  # loaded async libraries, highest priority fi
 # `async_task_ident()`, which runs only when both markers are empty.
 _async_task_probes: List[Tuple[str, Callable[[], Any]]] = []
 _green_probes: List[Library] = []  # loaded green libraries except threading
+_green_running: List[Callable[[], bool]] = []  # their `running`, in the same order
 #: The task probe of each loaded async library whose task identifier is
 #: `id(task)`, by name: the check of a given owner (`owner_is_current`).
 _task_probe_of: Dict[str, Callable[[], Any]] = {}
@@ -236,6 +237,8 @@ def _register(backend: Backend) -> None:
         _async_task_probes[:] = [
             (lib.name, lib.probe_task) for lib in probes if lib.ident_is_id and not lib.backend.sets_sniffio_marker
         ]
+    else:
+        _green_running[:] = [lib.running for lib in probes]
 
 
 def allow_async_checkpoints(name: Optional[str] = None) -> None:
@@ -416,6 +419,19 @@ def green_task_ident(
             ):
                 return ("threading", get_ident())
     return green_library().task_ident()
+
+
+def in_plain_thread(_modules: Mapping[str, object] = sys.modules, _names: KeysView[str] = sys.modules.keys()) -> bool:
+    """For the green hot paths of a process that imported the green
+    libraries' marker, with `green_plain` true: whether the caller is
+    certainly a plain thread (no hub of a loaded green library in this
+    thread, and no green library imported that is not loaded yet). False
+    means: ask `green_task_ident()`."""
+    for running in _green_running:
+        if running():
+            return False
+    first, second, third, more = _green_watch
+    return not (first in _modules or second in _modules or third in _modules or more and not _names.isdisjoint(more))
 
 
 def green_library(_modules: Mapping[str, object] = sys.modules, _names: KeysView[str] = sys.modules.keys()) -> Library:
