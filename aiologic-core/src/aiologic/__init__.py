@@ -2,6 +2,7 @@
 greenlets and async tasks of any library, in one thread or many."""
 
 from . import lowlevel, meta  # noqa: F401  (public submodules)
+from ._barrier import Barrier, BrokenBarrierError, Latch, RBarrier
 from ._countdown import CountdownEvent
 from ._event import Event
 from ._lock import Lock
@@ -10,12 +11,16 @@ from ._semaphore import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphor
 from ._version import __version__, __version_tuple__  # noqa: F401
 
 __all__ = (
+    "Barrier",
     "BinarySemaphore",
     "BoundedBinarySemaphore",
     "BoundedSemaphore",
+    "BrokenBarrierError",
     "CountdownEvent",
     "Event",
+    "Latch",
     "Lock",
+    "RBarrier",
     "REvent",
     "Semaphore",
 )
