@@ -5,7 +5,9 @@ from . import lowlevel, meta  # noqa: F401  (public submodules)
 from ._barrier import Barrier, BrokenBarrierError, Latch, RBarrier
 from ._countdown import CountdownEvent
 from ._event import Event
+from ._flag import Flag
 from ._lock import Lock
+from ._resource_guard import BusyResourceError, ResourceGuard
 from ._revent import REvent
 from ._semaphore import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore, Semaphore
 from ._version import __version__, __version_tuple__  # noqa: F401
@@ -16,12 +18,15 @@ __all__ = (
     "BoundedBinarySemaphore",
     "BoundedSemaphore",
     "BrokenBarrierError",
+    "BusyResourceError",
     "CountdownEvent",
     "Event",
+    "Flag",
     "Latch",
     "Lock",
     "RBarrier",
     "REvent",
+    "ResourceGuard",
     "Semaphore",
 )
 
