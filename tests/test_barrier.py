@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import gc
 import pickle
+import random
+import sys
 import threading
 import time
 import weakref
@@ -14,7 +16,7 @@ import pytest
 import aiologic
 from aiologic import Barrier, BrokenBarrierError, Latch, RBarrier
 from aiologic.statistics import BarrierStatistics
-from worlds import make_world, run_in_threads
+from worlds import available_worlds, make_world, run_in_threads
 
 ALL = [Latch, Barrier, RBarrier]
 
@@ -435,3 +437,107 @@ def test_pickle_copy_repr_weakref_statistics():
     clone = pickle.loads(pickle.dumps(error))
     assert type(clone) is BrokenBarrierError and clone.args == ("message",)
     assert BrokenBarrierError.__module__ == "aiologic"
+
+
+def test_exactly_one_schedule_point_under_trio():
+    pytest.importorskip("trio")
+    pytest.importorskip("aiologic_trio")
+    import trio
+    from test_trio import StepCounter, schedule_points
+
+    counter = StepCounter()
+
+    async def main():
+        assert await schedule_points(counter, Barrier(1).with_) == (1, 0)
+        assert await schedule_points(counter, lambda: Barrier(1).with_(0)) == (1, 0)
+        assert await schedule_points(counter, Latch(1).with_) == (1, None)
+        passed = Latch(1)
+        await passed
+        assert await schedule_points(counter, passed.with_) == (1, None)
+        for cls in ALL:
+            broken = cls(2)
+            broken.abort()
+            for barrier, timeout in ((cls(2), 0), (broken, None)):
+                before = counter.steps
+                with pytest.raises(BrokenBarrierError):
+                    await barrier.with_(timeout)
+                assert counter.steps - before == 1
+
+        # Contended: the wait is the one schedule point.
+        for cls in ALL:
+            barrier = cls(2)
+
+            async def other(task_status=trio.TASK_STATUS_IGNORED):
+                task_status.started()
+                await barrier
+
+            async with trio.open_nursery() as nursery:
+                await nursery.start(other)
+                steps, _ = await schedule_points(counter, barrier.with_)
+                assert steps == 1
+
+    trio.run(main, instruments=[counter])
+
+
+# -- stress --------------------------------------------------------------------
+
+
+@pytest.fixture
+def pressure():
+    """Switch threads as often as CPython allows, to provoke races."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
+
+
+@pytest.mark.stress
+def test_stress_rounds_across_worlds(pressure):
+    """Parties in a thread of every world (several per world) go through a
+    barrier per round with random timeouts and cancellations. In each round
+    either the phase passed, and then every party got a distinct index
+    except those cancelled, or it broke and nobody got one; nothing stays
+    stuck and no waiter is left behind."""
+    names = [name for name in ("threading", "asyncio", "trio", "anyio-asyncio") if name in available_worlds()]
+    per_world, rounds = 3, 1000
+    parties = per_world * len(names)
+    barriers = [Barrier(parties) for _ in range(rounds)]
+    outcomes = [[] for _ in range(rounds)]
+
+    async def one_party(w, seed):
+        rng = random.Random(seed)
+        for r in range(rounds):
+            timeout = rng.choice([0, 0.0005, 0.002]) if rng.random() < 0.02 else 10
+            cancel = rng.choice([0, 0.0005, 0.002]) if w.can_cancel and rng.random() < 0.02 else None
+            try:
+                if cancel is None:
+                    outcomes[r].append(await w.wait(barriers[r], timeout))
+                    continue
+                async with w.cancel_after(cancel) as scope:
+                    result = await w.wait(barriers[r], timeout)
+                if scope.cancelled:
+                    # A call cancelled at its first checkpoint has not
+                    # arrived: end the round for the others.
+                    barriers[r].abort()
+                    result = "cancelled"
+                outcomes[r].append(result)
+            except BrokenBarrierError:
+                outcomes[r].append("broken")
+
+    async def world_parties(w, seed):
+        handles = [await w.spawn(one_party, seed * 10 + i) for i in range(per_world)]
+        for handle in handles:
+            await handle.join()
+
+    run_in_threads(*[(name, world_parties, seed) for seed, name in enumerate(names)], timeout=60)
+    passed_rounds = 0
+    for r in range(rounds):
+        assert len(outcomes[r]) == parties
+        indices = [x for x in outcomes[r] if isinstance(x, int)]
+        if indices:
+            passed_rounds += 1
+            assert "broken" not in outcomes[r]
+            assert len(set(indices)) == len(indices) and set(indices) <= set(range(parties))
+            assert len(indices) + outcomes[r].count("cancelled") == parties
+        assert barriers[r].waiting == 0
+    assert passed_rounds > rounds // 10, passed_rounds  # (with these odds many pass)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import gc
 import pickle
+import random
+import sys
 import threading
 import time
 import weakref
@@ -13,7 +15,7 @@ import pytest
 
 import aiologic
 from aiologic.statistics import CountdownEventStatistics
-from worlds import make_world, run_in_threads
+from worlds import available_worlds, make_world, run_in_threads
 
 
 async def wait_until(w, predicate, seconds=10):
@@ -248,3 +250,99 @@ def test_pickle_copy_repr_weakref_statistics():
     del event
     gc.collect()
     assert ref() is None
+
+
+def test_checkpoints_under_trio():
+    pytest.importorskip("trio")
+    pytest.importorskip("aiologic_trio")
+    import trio
+    from test_trio import StepCounter, schedule_points
+
+    counter = StepCounter()
+
+    async def main():
+        event = aiologic.CountdownEvent(1)
+        assert await schedule_points(counter, lambda: event.with_(0)) == (1, False)
+        event.down()
+        assert await schedule_points(counter, event.with_) == (1, True)
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await event  # set, but still a cancel point
+        assert scope.cancelled_caught
+        event.up()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(event.with_)
+            while event.waiting != 1:
+                await trio.sleep(0.001)
+            event.down()  # a plain method: no checkpoint, from any task
+        assert event.waiting == 0
+
+    trio.run(main, instruments=[counter])
+
+
+@pytest.fixture
+def pressure():
+    """Switch threads as often as CPython allows, to provoke races."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
+
+
+@pytest.mark.stress
+def test_stress_up_down_across_worlds(pressure):
+    """Tasks of every world raise and lower the counter (each lowers only
+    what it raised) while others wait with random timeouts and
+    cancellations: no update is lost, `down()` never finds zero, and the
+    last `down()` releases every waiter still blocked."""
+    names = [name for name in ("threading", "asyncio", "trio", "anyio-asyncio") if name in available_worlds()]
+    event = aiologic.CountdownEvent(1)
+    bad = []
+
+    async def counter(w, seed):
+        rng = random.Random(seed)
+        for _ in range(300):
+            count = rng.randint(1, 3)
+            event.up(count)
+            for _ in range(count):
+                if rng.random() < 0.2:
+                    await w.sleep(0)
+                try:
+                    event.down()
+                except RuntimeError as exc:  # pragma: no cover
+                    bad.append(exc)
+
+    async def waiter(w, seed):
+        rng = random.Random(seed)
+        for _ in range(50):
+            timeout = rng.choice([0, 0.0005, 0.002])
+            if w.can_cancel and rng.random() < 0.2:
+                async with w.cancel_after(rng.choice([0, 0.0005])):
+                    await w.wait(event, timeout)
+            else:
+                await w.wait(event, timeout)
+        return await w.wait(event, 30)  # released by the last down()
+
+    async def world_tasks(w, seed):
+        counters = [await w.spawn(counter, seed * 10 + i) for i in range(2)]
+        waiters = [await w.spawn(waiter, seed * 10 + 5 + i) for i in range(2)]
+        for handle in counters:
+            await handle.join()
+        return waiters
+
+    async def last_down(w, done):
+        # every counter has finished and every waiter blocks in its last wait
+        await wait_until(w, lambda: len(done) == len(names) and event.waiting == 2 * len(names), 30)
+        event.down()
+
+    done = []
+
+    async def world_body(w, seed):
+        waiters = await world_tasks(w, seed)
+        done.append(seed)
+        return [await handle.join() for handle in waiters]
+
+    jobs = [(name, world_body, seed) for seed, name in enumerate(names)]
+    results = run_in_threads(*jobs, ("threading", last_down, done), timeout=60)
+    assert bad == [] and event.value == 0 and event.waiting == 0
+    assert results[:-1] == [[True, True]] * len(names)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import gc
 import pickle
+import random
+import sys
 import threading
 import time
 import weakref
@@ -13,7 +15,7 @@ import pytest
 
 import aiologic
 from aiologic.statistics import EventStatistics, WaiterInfo
-from worlds import make_world, run_in_threads
+from worlds import available_worlds, make_world, run_in_threads
 
 
 async def wait_until(w, predicate, seconds=10):
@@ -250,3 +252,88 @@ def test_concurrent_clears_leave_one_generation():
         thread.join(10)
     assert not any(thread.is_alive() for thread in threads)
     assert results and all(results)
+
+
+def test_checkpoints_under_trio():
+    pytest.importorskip("trio")
+    pytest.importorskip("aiologic_trio")
+    import trio
+    from test_trio import StepCounter, schedule_points
+
+    counter = StepCounter()
+
+    async def main():
+        event = aiologic.REvent()
+        assert await schedule_points(counter, lambda: event.with_(0)) == (1, False)
+        event.set()
+        assert await schedule_points(counter, event.with_) == (1, True)
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await event
+        assert scope.cancelled_caught
+        event.clear()
+        with trio.move_on_after(0.01) as scope:
+            await event
+        assert scope.cancelled_caught and event.waiting == 0
+
+    trio.run(main, instruments=[counter])
+
+
+@pytest.fixture
+def pressure():
+    """Switch threads as often as CPython allows, to provoke races."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
+
+
+@pytest.mark.stress
+def test_stress_set_clear_across_worlds(pressure):
+    """A thread sets and clears at random while waiters of every world wait
+    with random timeouts and cancellations; a final set() must release every
+    waiter still blocked (no wake-up lost to a clear), and a timed-out wait
+    never returns early."""
+    names = [name for name in ("threading", "asyncio", "trio", "anyio-asyncio") if name in available_worlds()]
+    event = aiologic.REvent()
+    stop = threading.Event()
+    bad = []
+
+    async def one_waiter(w, seed):
+        rng = random.Random(seed)
+        count = 0
+        while not stop.is_set() or count < 5:
+            count += 1
+            timeout = rng.choice([None, None, 0, 0.0005, 0.002])
+            cancel = rng.choice([0, 0.0005]) if w.can_cancel and rng.random() < 0.1 else None
+            start = time.monotonic()
+            if cancel is not None:
+                async with w.cancel_after(cancel):
+                    await w.wait(event, timeout)
+                continue
+            result = await w.wait(event, timeout)
+            if timeout is None and result is not True:
+                bad.append(("untimed wait returned", result))
+            if result is False and time.monotonic() - start < timeout:
+                bad.append(("early timeout", timeout))
+
+    async def world_waiters(w, seed):
+        handles = [await w.spawn(one_waiter, seed * 10 + i) for i in range(3)]
+        for handle in handles:
+            await handle.join()
+
+    async def churn(w):
+        rng = random.Random(99)
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            event.set()
+            if rng.random() < 0.5:
+                await w.sleep(0)
+            event.clear()
+            await w.sleep(rng.choice([0, 0, 0.0005]))
+        stop.set()
+        event.set()  # releases every waiter blocked now, and later ones
+
+    jobs = [(name, world_waiters, seed) for seed, name in enumerate(names)]
+    run_in_threads(*jobs, ("threading", churn), timeout=60)
+    assert bad == [] and event.waiting == 0 and event.is_set()
