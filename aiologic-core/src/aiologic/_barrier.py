@@ -61,7 +61,9 @@ class _Phase:
         this call or an earlier one), False if it was decided otherwise.
         Every waiter is woken with the outcome."""
         claims = self.claims
-        claims.append(outcome)
+        if claims:  # decided already (its decider wakes the waiters)
+            return claims[0] is outcome
+        claims.append(outcome)  # racing deciders append a few more at most
         if claims[0] is not outcome:
             return False
         if self.waiters:

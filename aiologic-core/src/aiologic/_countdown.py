@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Generator, Optional
+from typing import Any, Generator, Optional, Union
 
 from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_library
 from .lowlevel._originals import allocate_lock
 from .lowlevel._validation import check_int, check_timeout
-from .meta import DEFAULT
+from .meta import DEFAULT, DefaultType
 from ._event import _Generation
 from ._waitqueue import TIMED_OUT, queue_of, waiters_in, waiting_in
 from .statistics import CountdownEventStatistics
@@ -37,7 +37,7 @@ class CountdownEvent:
     _initial_value: int
     _lock: Any
 
-    def __new__(cls, initial_value: Any = DEFAULT) -> CountdownEvent:
+    def __new__(cls, initial_value: Union[int, DefaultType] = DEFAULT) -> CountdownEvent:
         if initial_value is DEFAULT:
             initial_value = 0
         initial_value = check_int(initial_value, "initial_value")

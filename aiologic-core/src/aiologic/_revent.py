@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import List
 
 from ._event import Event, _Generation
 
@@ -40,12 +40,6 @@ class REvent(Event):
         self = object.__new__(cls)
         self._generation = _ClearableGeneration()
         return self
-
-    def __reduce__(self) -> Any:
-        return (type(self), ())
-
-    def __copy__(self) -> REvent:
-        return type(self)()
 
     def clear(self) -> None:
         """Unset the event (nothing happens if it is unset)."""
