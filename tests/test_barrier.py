@@ -541,3 +541,62 @@ def test_stress_rounds_across_worlds(pressure):
             assert len(indices) + outcomes[r].count("cancelled") == parties
         assert barriers[r].waiting == 0
     assert passed_rounds > rounds // 10, passed_rounds  # (with these odds many pass)
+
+
+def _cancel_in_the_window(barrier, act):
+    """Two asyncio tasks wait on `barrier` in a loop thread; the first is
+    cancelled and held in the give-up window while `act()` runs in this
+    thread. Returns how each task ended and what `act()` returned."""
+    import asyncio
+
+    from aiologic_testing.races import pause_before_give_up
+
+    ready, state, outcome = threading.Event(), {}, {}
+
+    async def one():
+        try:
+            return await barrier.with_(10)
+        except BrokenBarrierError as exc:
+            return exc
+
+    async def main():
+        state["loop"] = asyncio.get_running_loop()
+        first = state["first"] = asyncio.ensure_future(one())
+        second = asyncio.ensure_future(one())
+        while barrier.waiting < 2:
+            await asyncio.sleep(0.001)
+        ready.set()
+        try:
+            outcome["first"] = await first
+        except asyncio.CancelledError:
+            outcome["first"] = "cancelled"
+        outcome["second"] = await asyncio.wait_for(second, 10)
+
+    with pause_before_give_up() as pause:
+        thread = threading.Thread(target=lambda: asyncio.run(main()))
+        thread.start()
+        assert ready.wait(10)
+        state["loop"].call_soon_threadsafe(state["first"].cancel)
+        assert pause.paused.wait(10)  # the loop thread is held in the window
+        acted = act()
+        pause.resume()
+        thread.join(10)
+    assert not thread.is_alive()
+    return outcome, acted
+
+
+def test_cancelled_party_woken_in_the_window_ends_cancelled_phase_passes():
+    """The wake-versus-cancel race, forced: the phase passes while a
+    cancelled party is held before giving up. That party ends with its
+    cancellation; the phase has passed for the others, unbroken."""
+    barrier = Barrier(3)
+    outcome, index = _cancel_in_the_window(barrier, lambda: barrier.wait(10))
+    assert outcome == {"first": "cancelled", "second": 1} and index == 2
+    assert not barrier.broken and barrier.waiting == 0
+
+
+def test_cancelled_party_gives_up_first_and_breaks():
+    barrier = Barrier(3)
+    outcome, _ = _cancel_in_the_window(barrier, lambda: None)  # nobody arrives
+    assert outcome["first"] == "cancelled" and isinstance(outcome["second"], BrokenBarrierError)
+    assert barrier.broken and barrier.waiting == 0

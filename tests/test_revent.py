@@ -337,3 +337,44 @@ def test_stress_set_clear_across_worlds(pressure):
     jobs = [(name, world_waiters, seed) for seed, name in enumerate(names)]
     run_in_threads(*jobs, ("threading", churn), timeout=60)
     assert bad == [] and event.waiting == 0 and event.is_set()
+
+
+def test_cancelled_waiter_woken_in_the_window_loses_nothing():
+    """The wake-versus-cancel race, forced: set() and clear() run while a
+    cancelled asyncio waiter is held before giving up. It ends cancelled;
+    the other waiter, which waited for that same set(), returns True."""
+    import asyncio
+
+    from aiologic_testing.races import pause_before_give_up
+
+    event = aiologic.REvent()
+    ready, state, outcome = threading.Event(), {}, {}
+
+    async def main():
+        state["loop"] = asyncio.get_running_loop()
+        first = state["first"] = asyncio.ensure_future(event.with_(10))
+        second = asyncio.ensure_future(event.with_(10))
+        while event.waiting < 2:
+            await asyncio.sleep(0.001)
+        ready.set()
+        try:
+            outcome["first"] = await first
+        except asyncio.CancelledError:
+            outcome["first"] = "cancelled"
+        outcome["second"] = await asyncio.wait_for(second, 10)
+        outcome["later"] = await event.with_(0.01)
+
+    with pause_before_give_up() as pause:
+        thread = threading.Thread(target=lambda: asyncio.run(main()))
+        thread.start()
+        assert ready.wait(10)
+        state["loop"].call_soon_threadsafe(state["first"].cancel)
+        assert pause.paused.wait(10)
+        event.set()
+        event.clear()
+        assert pause.event.is_set()  # the set() reached the held waiter
+        pause.resume()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert outcome == {"first": "cancelled", "second": True, "later": False}
+    assert event.waiting == 0
