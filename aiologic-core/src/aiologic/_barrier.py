@@ -8,9 +8,9 @@ decided once, either passed (by the arrival that completes it) or broken
 its waiters are all woken with the outcome. Each party learns its index when
 it arrives: its place in the arrival order of its phase.
 
-The decision is a list to which every decider appends its outcome: appends
-are atomic, so the first element is the outcome for everyone, and whoever
-appended sees at once whether it won. A party whose wait ends by timeout or
+The decision is a list to which a decider appends its outcome unless one is
+there already: appends are atomic, so the first element is the outcome for
+everyone, and deciders that raced see at once which of them won. A party whose wait ends by timeout or
 cancellation tries to break its phase; if the phase passed first, it passed
 with that party, so a timeout then returns the index as if it had not fired.
 """
