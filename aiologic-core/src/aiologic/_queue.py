@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional, Tuple, Type, TypeVar, overload
 
+from .lowlevel import _libraries
 from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_library
+from .lowlevel._libraries import current_async_library_tlocal
 from .lowlevel._validation import check_int, check_timeout
-from ._counts import Count
+from ._counts import CACHE_SIZE, Count
 from ._queue_base import NO_ITEMS, ItemQueue, QueueEmpty, QueueFull, heap, lifo, own_members
 from ._tokens import TokenPrimitive
 from ._waitqueue import TIMED_OUT
@@ -98,10 +100,15 @@ class Queue(ItemQueue[_T], TokenPrimitive):
         holder = self._waiters
         if holder and holder[0]:
             self._give_back()
+            return
+        room = self._room
+        cache = room.cache
+        if len(cache) < CACHE_SIZE:
+            cache.append(None)  # `Count.put`'s common case, inline
         else:
-            self._room.put()
-            if holder:  # a putter may have parked meanwhile
-                self._recheck()
+            room.put()
+        if holder and holder[0]:  # a putter parked meanwhile
+            self._recheck()
 
     # -- put -------------------------------------------------------------------
 
@@ -111,21 +118,28 @@ class Queue(ItemQueue[_T], TokenPrimitive):
         timeout), and then the item was not inserted."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        lib = green_checkpoint_library() if blocking else None
+        lib = green_checkpoint_library() if blocking and _libraries.green_checkpoints_possible else None
         if lib is not None:
             lib.backend.checkpoint_before()
         room = self._room
-        if room is None or room.take():
-            self._store_item(item)
-        elif blocking and timeout != 0:
-            if not self._green_wait(None, timeout):
-                raise QueueFull
-            self._store_item(item)
-            return
-        else:
-            if lib is not None:
-                lib.backend.checkpoint_after()
-            raise QueueFull
+        if room is not None:
+            try:
+                room.cache.pop()  # a free place: `Count.take`'s first step, inline
+            except IndexError:
+                if not room.take():
+                    if blocking and timeout != 0:
+                        if not self._green_wait(None, timeout):
+                            raise QueueFull
+                        self._store_item(item)
+                        return
+                    if lib is not None:
+                        lib.backend.checkpoint_after()
+                    raise QueueFull
+        # Fast path, repeated in async_put: `_store_item`, inline.
+        self._store(item)
+        holder = self._getters
+        if holder and holder[0]:
+            self._hand_over()
         if lib is not None:
             lib.backend.checkpoint_after()
 
@@ -135,21 +149,29 @@ class Queue(ItemQueue[_T], TokenPrimitive):
         timeout), and then the item was not inserted."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        lib = async_checkpoint_library() if blocking else None
+        possible = _libraries.async_checkpoints_possible or current_async_library_tlocal.name is not None
+        lib = async_checkpoint_library() if blocking and possible else None
         if lib is not None:
             await lib.backend.checkpoint_before()
         room = self._room
-        if room is None or room.take():
-            self._store_item(item)
-        elif blocking and timeout != 0:
-            if await self._async_wait(None, timeout) is TIMED_OUT:
-                raise QueueFull
-            self._store_item(item)
-            return
-        else:
-            if lib is not None:
-                await lib.backend.checkpoint_after()
-            raise QueueFull
+        if room is not None:
+            try:
+                room.cache.pop()  # a free place: `Count.take`'s first step, inline
+            except IndexError:
+                if not room.take():
+                    if blocking and timeout != 0:
+                        if await self._async_wait(None, timeout) is TIMED_OUT:
+                            raise QueueFull
+                        self._store_item(item)
+                        return
+                    if lib is not None:
+                        await lib.backend.checkpoint_after()
+                    raise QueueFull
+        # Fast path (see green_put): `_store_item`, inline.
+        self._store(item)
+        holder = self._getters
+        if holder and holder[0]:
+            self._hand_over()
         if lib is not None:
             await lib.backend.checkpoint_after()
 

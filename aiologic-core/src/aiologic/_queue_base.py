@@ -35,7 +35,9 @@ import warnings
 from collections import deque
 from typing import Any, Callable, Generic, Iterable, List, Optional, Tuple, TypeVar
 
+from .lowlevel import _libraries
 from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_library
+from .lowlevel._libraries import current_async_library_tlocal
 from .lowlevel._originals import allocate_lock
 from .lowlevel._validation import check_timeout
 from ._waitqueue import TIMED_OUT, WaitQueue, queue_of, waiters_in, waiting_in
@@ -293,7 +295,9 @@ class ItemQueue(Generic[_T]):
         (``blocking=False`` or timeout)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        lib = green_checkpoint_library() if blocking else None
+        # `green_checkpoint_library()` answers None at once while nothing can
+        # have turned checkpoints on: that test first saves the call.
+        lib = green_checkpoint_library() if blocking and _libraries.green_checkpoints_possible else None
         if lib is not None:
             lib.backend.checkpoint_before()
         # The fast path, repeated in `async_get` to save a call: only while
@@ -322,7 +326,9 @@ class ItemQueue(Generic[_T]):
         (``blocking=False`` or timeout)."""
         if timeout is not None:
             timeout = check_timeout(timeout)
-        lib = async_checkpoint_library() if blocking else None
+        # `async_checkpoint_library()`'s own first test, inline (see `green_get`).
+        possible = _libraries.async_checkpoints_possible or current_async_library_tlocal.name is not None
+        lib = async_checkpoint_library() if blocking and possible else None
         if lib is not None:
             await lib.backend.checkpoint_before()
         # The fast path of `green_get`.
