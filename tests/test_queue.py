@@ -530,3 +530,64 @@ def test_many_threads_exactly_once(cls):
             for p in range(producers):
                 mine = [i for (src, i) in chunk if src == p]
                 assert mine == sorted(mine)
+
+
+# -- checkpoints ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_cancelled_checkpoint_has_no_effect(cls):
+    """With checkpoints on, a get or put is a cancel point first: a task
+    that is being cancelled takes no item and inserts none."""
+    from aiologic.lowlevel import enable_checkpoints
+
+    async def main():
+        q = cls([1]) if cls not in BOUNDED else cls([1], maxsize=2)
+        task = asyncio.current_task()
+        async with enable_checkpoints():
+            for call in (q.async_get, lambda: q.async_put(2)):
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await call()
+                if hasattr(task, "uncancel"):
+                    task.uncancel()
+            # blocking=False never checkpoints
+            task.cancel()
+            assert await q.async_get(blocking=False) == 1
+            await q.async_put(3, blocking=False)
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.sleep(0)
+            if hasattr(task, "uncancel"):
+                task.uncancel()
+        assert serving_order(q) == [3]
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_trio_checkpoints_by_default(cls):
+    trio = pytest.importorskip("trio")
+    pytest.importorskip("aiologic_trio")
+
+    async def main():
+        q = cls([1]) if cls not in BOUNDED else cls([1], maxsize=2)
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await q.async_get()
+        assert scope.cancelled_caught and len(q) == 1
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await q.async_put(2)
+        assert scope.cancelled_caught and serving_order(q) == [1]
+        # An uncancelled call makes a checkpoint even when it need not wait.
+        from trio.testing import assert_checkpoints, assert_no_checkpoints
+
+        with assert_checkpoints():
+            await q.async_put(5)
+        with assert_checkpoints():
+            assert await q.async_get() == 5
+        with assert_no_checkpoints():
+            with pytest.raises(QueueEmpty):
+                await q.async_get(blocking=False)
+
+    trio.run(main)

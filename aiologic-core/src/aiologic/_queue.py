@@ -19,7 +19,7 @@ from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_li
 from .lowlevel._libraries import current_async_library_tlocal
 from .lowlevel._validation import check_int, check_timeout
 from ._counts import CACHE_SIZE, Count
-from ._queue_base import NO_ITEMS, ItemQueue, QueueEmpty, QueueFull, heap, lifo, own_members
+from ._queue_base import NO_ITEMS, ItemQueue, QueueEmpty, QueueFull, heap, lifo, own_members, wait_queue
 from ._tokens import TokenPrimitive
 from ._waitqueue import TIMED_OUT
 
@@ -128,6 +128,7 @@ class Queue(ItemQueue[_T], TokenPrimitive):
             except IndexError:
                 if not room.take():
                     if blocking and timeout != 0:
+                        wait_queue(self._waiters)  # before `_green_wait` makes one
                         if not self._green_wait(None, timeout):
                             raise QueueFull
                         self._store_item(item)
@@ -160,6 +161,7 @@ class Queue(ItemQueue[_T], TokenPrimitive):
             except IndexError:
                 if not room.take():
                     if blocking and timeout != 0:
+                        wait_queue(self._waiters)  # before `_async_wait` makes one
                         if await self._async_wait(None, timeout) is TIMED_OUT:
                             raise QueueFull
                         self._store_item(item)

@@ -30,6 +30,7 @@ or the heap, whence it goes to the next getter.
 from __future__ import annotations
 
 import heapq
+import platform
 import types
 import warnings
 from collections import deque
@@ -40,7 +41,7 @@ from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_li
 from .lowlevel._libraries import current_async_library_tlocal
 from .lowlevel._originals import allocate_lock
 from .lowlevel._validation import check_timeout
-from ._waitqueue import TIMED_OUT, WaitQueue, queue_of, waiters_in, waiting_in
+from ._waitqueue import TIMED_OUT, WaitQueue, waiters_in, waiting_in
 from .statistics import QueueStatistics, WaiterInfo
 
 __all__ = ("QueueEmpty", "QueueFull")
@@ -49,6 +50,36 @@ _T = TypeVar("_T")
 
 #: The default of `items`: no initial items.
 NO_ITEMS: Any = ()
+
+
+if platform.python_implementation() == "PyPy":
+
+    class _WaitQueue(WaitQueue):
+        """PyPy's `OrderedDict` takes its oldest entry in two steps, and the
+        first raises `RuntimeError` ("dictionary changed size during
+        iteration") when another thread changed the dict in between; nothing
+        is taken then, so trying again is safe."""
+
+        __slots__ = ()
+
+        def pop(self) -> Optional[Tuple[Any, Any]]:
+            while True:
+                try:
+                    return super().pop()
+                except RuntimeError:
+                    pass
+
+else:
+    _WaitQueue = WaitQueue  # type: ignore[assignment, misc]
+
+
+def wait_queue(holder: List[WaitQueue]) -> WaitQueue:
+    """`queue_of` for the queues' wait queues (see `_WaitQueue`). Everyone
+    creates them through here, before any `queue_of`, so element 0 is
+    always of this kind."""
+    if not holder:
+        holder.append(_WaitQueue())
+    return holder[0]
 
 
 class QueueEmpty(Exception):
@@ -270,7 +301,7 @@ class ItemQueue(Generic[_T]):
         """Hook: a getter has taken an item (a bounded queue frees a place)."""
 
     def _green_park_getter(self, timeout: Optional[float]) -> Any:
-        queue = queue_of(self._getters)
+        queue = wait_queue(self._getters)
         item = queue.green_park(None, timeout, recheck=self._hand_over, on_lost=self._return_item)
         if item is TIMED_OUT:
             raise QueueEmpty
@@ -279,7 +310,7 @@ class ItemQueue(Generic[_T]):
         return item
 
     async def _async_park_getter(self, timeout: Optional[float]) -> Any:
-        queue = queue_of(self._getters)
+        queue = wait_queue(self._getters)
         item = await queue.async_park(None, timeout, recheck=self._hand_over, on_lost=self._return_item)
         if item is TIMED_OUT:
             raise QueueEmpty
