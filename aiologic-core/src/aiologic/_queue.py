@@ -116,6 +116,8 @@ class Queue(ItemQueue[_T], TokenPrimitive):
         """Add an item, waiting (first-in, first-out) while the queue is
         full; `QueueFull` if there was no room (``blocking=False`` or
         timeout), and then the item was not inserted."""
+        # A fast path, repeated in `async_put` to save calls; only the wait
+        # differs.
         if timeout is not None:
             timeout = check_timeout(timeout)
         lib = green_checkpoint_library() if blocking and _libraries.green_checkpoints_possible else None
@@ -136,7 +138,7 @@ class Queue(ItemQueue[_T], TokenPrimitive):
                     if lib is not None:
                         lib.backend.checkpoint_after()
                     raise QueueFull
-        # Fast path, repeated in async_put: `_store_item`, inline.
+        # `_store_item`, inline.
         self._store(item)
         holder = self._getters
         if holder and holder[0]:
@@ -148,6 +150,7 @@ class Queue(ItemQueue[_T], TokenPrimitive):
         """Add an item, waiting (first-in, first-out) while the queue is
         full; `QueueFull` if there was no room (``blocking=False`` or
         timeout), and then the item was not inserted."""
+        # The fast path of `green_put`.
         if timeout is not None:
             timeout = check_timeout(timeout)
         possible = _libraries.async_checkpoints_possible or current_async_library_tlocal.name is not None
@@ -169,7 +172,7 @@ class Queue(ItemQueue[_T], TokenPrimitive):
                     if lib is not None:
                         await lib.backend.checkpoint_after()
                     raise QueueFull
-        # Fast path (see green_put): `_store_item`, inline.
+        # `_store_item`, inline.
         self._store(item)
         holder = self._getters
         if holder and holder[0]:

@@ -253,42 +253,40 @@ class ItemQueue(Generic[_T]):
 
     def _hand_over(self) -> None:
         """Hand items to blocked getters, the next item to the oldest getter,
-        while both exist (see the module docstring)."""
+        while both exist (see the module docstring). It also runs as the
+        re-check of a getter that has just parked. (Tests look at the items
+        first: their emptiness is a C-level check, the wait queue's a call.)"""
         holder = self._getters
         data = self._data
         handing = self._handing
-        while holder[0] and data:
+        while data and holder[0]:
             try:
                 handing.pop()
             except IndexError:
                 return  # its holder looks again once done
             try:
-                self._hand_over_now(holder[0], data)
+                queue = holder[0]
+                take = self._take
+                while data:
+                    try:
+                        item = take()
+                    except IndexError:  # a get took it before we held the right
+                        break
+                    entry = queue.pop()
+                    while entry is not None and not entry[0].set(item):
+                        entry = queue.pop()  # that getter gave up: the next one
+                    if entry is None:  # no getter left: back it goes
+                        self._restore(item)
+                        break
             finally:
                 handing.append(None)
-
-    def _hand_over_now(self, queue: WaitQueue, data: Any) -> None:
-        take = self._take
-        while queue and data:
-            try:
-                item = take()
-            except IndexError:  # a fast-path get took it
-                return
-            while True:
-                entry = queue.pop()
-                if entry is None:  # every getter gave up meanwhile
-                    self._restore(item)
-                    return
-                if entry[0].set(item):
-                    break
 
     def _return_item(self, item: Any) -> None:
         """A getter gave up after `item` was handed to it: back it goes, to
         the head (FIFO), the top (LIFO) or the heap, and on to the next
         getter if there is one."""
         self._restore(item)
-        if self._getters[0]:
-            self._hand_over()
+        self._hand_over()
 
     def _store_item(self, item: Any) -> None:
         """Add an item and hand it over if a getter is blocked."""
@@ -299,24 +297,6 @@ class ItemQueue(Generic[_T]):
 
     def _got(self) -> None:
         """Hook: a getter has taken an item (a bounded queue frees a place)."""
-
-    def _green_park_getter(self, timeout: Optional[float]) -> Any:
-        queue = wait_queue(self._getters)
-        item = queue.green_park(None, timeout, recheck=self._hand_over, on_lost=self._return_item)
-        if item is TIMED_OUT:
-            raise QueueEmpty
-        if self._room is not None:
-            self._got()
-        return item
-
-    async def _async_park_getter(self, timeout: Optional[float]) -> Any:
-        queue = wait_queue(self._getters)
-        item = await queue.async_park(None, timeout, recheck=self._hand_over, on_lost=self._return_item)
-        if item is TIMED_OUT:
-            raise QueueEmpty
-        if self._room is not None:
-            self._got()
-        return item
 
     # -- get -------------------------------------------------------------------
 
@@ -346,7 +326,13 @@ class ItemQueue(Generic[_T]):
                     lib.backend.checkpoint_after()
                 return item  # type: ignore[no-any-return]
         if blocking and timeout != 0:
-            return self._green_park_getter(timeout)  # type: ignore[no-any-return]
+            queue = wait_queue(self._getters)
+            item = queue.green_park(None, timeout, recheck=self._hand_over, on_lost=self._return_item)
+            if item is TIMED_OUT:
+                raise QueueEmpty
+            if self._room is not None:
+                self._got()
+            return item  # type: ignore[no-any-return]
         if lib is not None:
             lib.backend.checkpoint_after()
         raise QueueEmpty
@@ -376,7 +362,15 @@ class ItemQueue(Generic[_T]):
                     await lib.backend.checkpoint_after()
                 return item  # type: ignore[no-any-return]
         if blocking and timeout != 0:
-            return await self._async_park_getter(timeout)  # type: ignore[no-any-return]
+            # Parking here, not in a helper coroutine: one frame less for
+            # every blocked getter.
+            queue = wait_queue(self._getters)
+            item = await queue.async_park(None, timeout, recheck=self._hand_over, on_lost=self._return_item)
+            if item is TIMED_OUT:
+                raise QueueEmpty
+            if self._room is not None:
+                self._got()
+            return item  # type: ignore[no-any-return]
         if lib is not None:
             await lib.backend.checkpoint_after()
         raise QueueEmpty
