@@ -97,9 +97,8 @@ class Queue(ItemQueue[_T], TokenPrimitive):
             if excess.take():
                 return
             self._excess = None  # paid off for good: nothing adds to it
-        holder = self._waiters
-        if holder and holder[0]:
-            self._give_back()
+        if self._putting:
+            self._give_back()  # to the oldest putter, if one is parked
             return
         room = self._room
         cache = room.cache
@@ -107,7 +106,7 @@ class Queue(ItemQueue[_T], TokenPrimitive):
             cache.append(None)  # `Count.put`'s common case, inline
         else:
             room.put()
-        if holder and holder[0]:  # a putter parked meanwhile
+        if self._putting:  # a putter parked meanwhile
             self._recheck()
 
     # -- put -------------------------------------------------------------------
@@ -130,8 +129,14 @@ class Queue(ItemQueue[_T], TokenPrimitive):
             except IndexError:
                 if not room.take():
                     if blocking and timeout != 0:
-                        wait_queue(self._waiters)  # before `_green_wait` makes one
-                        if not self._green_wait(None, timeout):
+                        putting = self._putting
+                        putting.append(None)
+                        try:
+                            wait_queue(self._waiters)  # before `_green_wait` makes one
+                            placed = self._green_wait(None, timeout)
+                        finally:
+                            putting.pop()
+                        if not placed:
                             raise QueueFull
                         self._store_item(item)
                         return
@@ -140,8 +145,7 @@ class Queue(ItemQueue[_T], TokenPrimitive):
                     raise QueueFull
         # `_store_item`, inline.
         self._store(item)
-        holder = self._getters
-        if holder and holder[0]:
+        if self._getting:
             self._hand_over()
         if lib is not None:
             lib.backend.checkpoint_after()
@@ -164,8 +168,14 @@ class Queue(ItemQueue[_T], TokenPrimitive):
             except IndexError:
                 if not room.take():
                     if blocking and timeout != 0:
-                        wait_queue(self._waiters)  # before `_async_wait` makes one
-                        if await self._async_wait(None, timeout) is TIMED_OUT:
+                        putting = self._putting
+                        putting.append(None)
+                        try:
+                            wait_queue(self._waiters)  # before `_async_wait` makes one
+                            placed = await self._async_wait(None, timeout) is not TIMED_OUT
+                        finally:
+                            putting.pop()
+                        if not placed:
                             raise QueueFull
                         self._store_item(item)
                         return
@@ -174,8 +184,7 @@ class Queue(ItemQueue[_T], TokenPrimitive):
                     raise QueueFull
         # `_store_item`, inline.
         self._store(item)
-        holder = self._getters
-        if holder and holder[0]:
+        if self._getting:
             self._hand_over()
         if lib is not None:
             await lib.backend.checkpoint_after()

@@ -22,6 +22,13 @@ A get takes the fast path only while no getter is parked and nobody hands
 over: a newcomer does not barge ahead of blocked getters, and a consumer
 never takes an item past one that a hand-over holds in hand.
 
+"Is a getter parked?" is asked on every put and get, so it must be cheap:
+`_getting` holds one element per getter between just before it parks and
+just after it leaves (a list, whose `append`/`pop`/truth test are atomic
+C-level operations), a superset of the parked ones. While it is empty
+nobody can be parked; while it is not, the slow paths ask the wait queue.
+`_putting` does the same for a bounded queue's putters.
+
 A getter that gives up (timeout, cancellation) just as an item was handed
 to it gives the item back: to the head of the queue (FIFO), its top (LIFO)
 or the heap, whence it goes to the next getter.
@@ -139,7 +146,19 @@ class ItemQueue(Generic[_T]):
     """The base of every queue: items and getters. Private: `SimpleQueue`
     and `Queue` are otherwise unrelated."""
 
-    __slots__ = ("__weakref__", "_data", "_take", "_store", "_restore", "_getters", "_handing", "_room", "_waiters")
+    __slots__ = (
+        "__weakref__",
+        "_data",
+        "_take",
+        "_store",
+        "_restore",
+        "_getters",
+        "_getting",
+        "_handing",
+        "_room",
+        "_waiters",
+        "_putting",
+    )
 
     # The container and its operations (see `fifo`, `lifo`, `heap`).
     _data: Any
@@ -150,6 +169,10 @@ class ItemQueue(Generic[_T]):
     _getters: List[WaitQueue]
     # [None] while nobody hands items over (see `_hand_over`).
     _handing: List[None]
+    # One element per getter (putter) about to park, parked or leaving: see
+    # the module docstring.
+    _getting: List[None]
+    _putting: List[None]
     # A bounded queue's free places (a `Count`) and the holder of its
     # putters' wait queue (`_waiters`, the name the token hand-off of
     # `_tokens` uses); None and [] for an unbounded queue.
@@ -162,6 +185,8 @@ class ItemQueue(Generic[_T]):
         self._data, self._take, self._store, self._restore = self._container(items)
         self._getters = []
         self._handing = [None]
+        self._getting = []
+        self._putting = []
         self._room = None
         self._waiters = []
 
@@ -259,7 +284,7 @@ class ItemQueue(Generic[_T]):
         holder = self._getters
         data = self._data
         handing = self._handing
-        while data and holder[0]:
+        while data and holder and holder[0]:
             try:
                 handing.pop()
             except IndexError:
@@ -291,8 +316,7 @@ class ItemQueue(Generic[_T]):
     def _store_item(self, item: Any) -> None:
         """Add an item and hand it over if a getter is blocked."""
         self._store(item)
-        holder = self._getters
-        if holder and holder[0]:
+        if self._getting:
             self._hand_over()
 
     def _got(self) -> None:
@@ -313,8 +337,7 @@ class ItemQueue(Generic[_T]):
             lib.backend.checkpoint_before()
         # The fast path, repeated in `async_get` to save a call: only while
         # no getter is parked and nobody hands over (module docstring).
-        holder = self._getters
-        if (not holder or not holder[0]) and self._handing:
+        if not self._getting and self._handing:
             try:
                 item = self._take()
             except IndexError:
@@ -326,8 +349,13 @@ class ItemQueue(Generic[_T]):
                     lib.backend.checkpoint_after()
                 return item  # type: ignore[no-any-return]
         if blocking and timeout != 0:
-            queue = wait_queue(self._getters)
-            item = queue.green_park(None, timeout, recheck=self._hand_over, on_lost=self._return_item)
+            getting = self._getting
+            getting.append(None)
+            try:
+                queue = wait_queue(self._getters)
+                item = queue.green_park(None, timeout, recheck=self._hand_over, on_lost=self._return_item)
+            finally:
+                getting.pop()
             if item is TIMED_OUT:
                 raise QueueEmpty
             if self._room is not None:
@@ -349,8 +377,7 @@ class ItemQueue(Generic[_T]):
         if lib is not None:
             await lib.backend.checkpoint_before()
         # The fast path of `green_get`.
-        holder = self._getters
-        if (not holder or not holder[0]) and self._handing:
+        if not self._getting and self._handing:
             try:
                 item = self._take()
             except IndexError:
@@ -364,8 +391,13 @@ class ItemQueue(Generic[_T]):
         if blocking and timeout != 0:
             # Parking here, not in a helper coroutine: one frame less for
             # every blocked getter.
-            queue = wait_queue(self._getters)
-            item = await queue.async_park(None, timeout, recheck=self._hand_over, on_lost=self._return_item)
+            getting = self._getting
+            getting.append(None)
+            try:
+                queue = wait_queue(self._getters)
+                item = await queue.async_park(None, timeout, recheck=self._hand_over, on_lost=self._return_item)
+            finally:
+                getting.pop()
             if item is TIMED_OUT:
                 raise QueueEmpty
             if self._room is not None:

@@ -30,8 +30,7 @@ class SimpleQueue(ItemQueue[_T]):
     def put(self, item: _T) -> None:
         """Add an item (never blocks); a blocked getter gets it at once."""
         self._store(item)
-        holder = self._getters
-        if holder and holder[0]:
+        if self._getting:
             self._hand_over()
 
     def green_put(self, item: _T, *, blocking: bool = True, timeout: Optional[float] = None) -> None:
