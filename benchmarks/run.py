@@ -46,6 +46,35 @@ SCENARIOS = [
     "waiter-memory",
 ]
 
+# -- queues: their scenarios run in a worker of their own, queue_scenarios.py.
+# With --culsans, one more process per queue scenario measures culsans's
+# queue; it runs in the upstream environment, where culsans installs along
+# with the upstream aiologic it depends on.
+QUEUE_WORKER = os.path.join(HERE, "queue_scenarios.py")
+QUEUE_SCENARIOS = [
+    "queue-thread-to-asyncio",
+    "queue-asyncio-to-thread",
+    "queue-loop-to-loop",
+    "simplequeue-thread-to-asyncio",
+    "queue-ping-pong",
+]
+SCENARIOS = SCENARIOS + QUEUE_SCENARIOS
+CULSANS_REQUIREMENT = "culsans==0.11.0"
+FOREIGN_ROLES = ("upstream", "culsans")
+
+
+def ensure_culsans(python):
+    """Install culsans into the upstream environment on first use."""
+    probe = subprocess.run([python, "-c", "import culsans"], stderr=subprocess.DEVNULL)
+    if probe.returncode == 0:
+        return
+    uv = shutil.which("uv")
+    if uv is None:
+        sys.exit("uv is needed to install culsans into %s" % UPSTREAM_VENV)
+    command = [uv, "pip", "install", "--python", python, CULSANS_REQUIREMENT]
+    print("$ " + " ".join(command), flush=True)
+    subprocess.run(command, check=True)
+
 
 # -- processes ---------------------------------------------------------------
 
@@ -109,7 +138,7 @@ def run_worker(role, python, scenario, runs, pythonpath=None, source=OUR_SOURCE)
     """Run one scenario in a fresh process; echo its header, return its
     parsed result. `pythonpath` puts other sources of ours first."""
     env = dict(os.environ)
-    if role == "upstream":
+    if role in FOREIGN_ROLES:
         # `uv run` exports the project's environment; the upstream
         # interpreter must see nothing of it.
         for name in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
@@ -118,8 +147,13 @@ def run_worker(role, python, scenario, runs, pythonpath=None, source=OUR_SOURCE)
         env["PYTHONPATH"] = os.pathsep.join(pythonpath + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     print("-- %s process" % role, flush=True)
     started = time.perf_counter()
+    command = [python, WORKER, scenario, "--runs", str(runs)]
+    if scenario in QUEUE_SCENARIOS:
+        command = [python, QUEUE_WORKER, scenario, "--runs", str(runs)]
+        if role == "culsans":
+            command += ["--impl", "culsans"]
     process = subprocess.run(
-        [python, WORKER, scenario, "--runs", str(runs)],
+        command,
         env=env,
         stdout=subprocess.PIPE,
         universal_newlines=True,
@@ -136,7 +170,10 @@ def run_worker(role, python, scenario, runs, pythonpath=None, source=OUR_SOURCE)
         sys.exit("%s process failed on %s (exit status %d)" % (role, scenario, process.returncode))
     # Not a timing check: a wrong import would make every figure a lie.
     imported = os.path.realpath(result["aiologic_file"])
-    if imported.startswith(source) != (role != "upstream") or (role == "upstream" and imported.startswith(HERE)):
+    # (A foreign process imports neither our sources nor a worktree of
+    # them; its environment, .venv-upstream, does live under benchmarks/.)
+    foreign = role in FOREIGN_ROLES
+    if imported.startswith(source) == foreign or (foreign and imported.startswith(os.path.join(HERE, ".worktrees"))):
         sys.exit("%s process imported the wrong aiologic: %s" % (role, result["aiologic_file"]))
     return result
 
@@ -226,6 +263,8 @@ def run_scenario(scenario, runs, others, summary):
     ours = run_worker("ours", sys.executable, scenario, runs)
     results = []
     for role, python, pythonpath, source in others:
+        if role == "culsans" and scenario not in QUEUE_SCENARIOS:
+            continue  # culsans has queues only
         result = run_worker(role, python, scenario, runs, pythonpath, source)
         if (ours["implementation"], ours["python"]) != (result["implementation"], result["python"]):
             print("   (different interpreters: compare the normalized ratios only)")
@@ -252,6 +291,11 @@ def run_scenario(scenario, runs, others, summary):
                 for role, other_rows in twins:
                     if label in other_rows:
                         summary.append((table, "%s (%s)" % (label, role), other_rows[label]))
+        # Implementations only another process measures (culsans's queue).
+        for role, other_rows in twins:
+            for label, row in other_rows.items():
+                if label != table["baseline"] and label not in rows:
+                    summary.append((table, "%s (%s)" % (label, role), row))
         summary.append((table, table["baseline"], rows[table["baseline"]]))
     print_growth(ours["tables"], "ours")
     for role, result in results:
@@ -284,6 +328,9 @@ def main():
         default=venv_python(UPSTREAM_VENV),
         help="interpreter of the upstream environment (default: %(default)s)",
     )
+    parser.add_argument(
+        "--culsans", action="store_true", help="also measure culsans 0.11 (queue scenarios; upstream environment)"
+    )
     parser.add_argument("--before", metavar="REF", help="also measure our code at git revision REF")
     args = parser.parse_args()
     unknown = [name for name in args.scenarios if name not in SCENARIOS]
@@ -298,6 +345,10 @@ def main():
     if args.upstream:
         ensure_upstream(args.upstream_python)
         others.append(("upstream", args.upstream_python, None, OUR_SOURCE))
+    if args.culsans:
+        ensure_upstream(args.upstream_python)
+        ensure_culsans(args.upstream_python)
+        others.append(("culsans", args.upstream_python, None, OUR_SOURCE))
 
     print("driver: %s" % sys.version.replace("\n", " "))
     print("source: %s" % source_revision())

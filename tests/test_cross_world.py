@@ -1,10 +1,12 @@
-"""Lock, Semaphore and Event shared by two worlds, each in its own thread,
-over every ordered pair of worlds."""
+"""Lock, Semaphore, Event and the queues shared by two worlds, each in its own
+thread, over every ordered pair of worlds."""
 
 from __future__ import annotations
 
 import threading
 import time
+
+import pytest
 
 import aiologic
 from worlds import run_in_threads
@@ -125,3 +127,89 @@ def test_event(world_a, world_b):
 
     results = run_in_threads((world_a, waiters), (world_b, setter))
     assert results[0] == [True, True, True] and event.waiting == 0
+
+
+# -- queues ------------------------------------------------------------------
+
+
+async def queue_get(w, queue, **kwargs):
+    if w.is_async:
+        return await queue.async_get(**kwargs)
+    return queue.green_get(**kwargs)
+
+
+async def queue_put(w, queue, item, **kwargs):
+    if w.is_async:
+        return await queue.async_put(item, **kwargs)
+    return queue.green_put(item, **kwargs)
+
+
+def test_bounded_queue_in_order(world_a, world_b):
+    """One producer, one consumer, a queue smaller than the stream: every
+    item once, in order, and never more than maxsize items inside."""
+    queue = aiologic.Queue(maxsize=4)
+    count = 300
+
+    async def producer(w):
+        for i in range(count):
+            await queue_put(w, queue, i, timeout=10)
+            assert len(queue) <= 4
+
+    async def consumer(w):
+        return [await queue_get(w, queue, timeout=10) for _ in range(count)]
+
+    results = run_in_threads((world_a, producer), (world_b, consumer))
+    assert results[1] == list(range(count))
+    assert len(queue) == 0 and queue.waiting == 0
+
+
+def test_simple_queue_getters_fifo(world_a, world_b):
+    """Getters blocked in one world are served first-in, first-out by puts
+    from the other."""
+    queue = aiologic.SimpleQueue()
+    started = aiologic.Event()
+
+    async def getters(w):
+        async def getter(w):
+            return await queue_get(w, queue, timeout=10)
+
+        handles = []
+        for index in range(3):
+            handles.append(await w.spawn(getter))
+            await wait_until(w, lambda: queue.getting == index + 1)
+        started.set()
+        return [await handle.join() for handle in handles]
+
+    async def putter(w):
+        assert await w.wait(started, 10)
+        for item in "abc":
+            await queue_put(w, queue, item)
+
+    results = run_in_threads((world_a, getters), (world_b, putter))
+    assert results[0] == ["a", "b", "c"] and queue.waiting == 0
+
+
+def test_queue_timeout_then_handoff(world_a, world_b):
+    queue = aiologic.LifoQueue(maxsize=1)
+    timed_out = aiologic.Event()
+
+    async def getter(w):
+        start = time.monotonic()
+        try:
+            await queue_get(w, queue, timeout=0.05)
+        except aiologic.QueueEmpty:
+            assert time.monotonic() - start >= 0.05
+        assert queue.getting == 0
+        timed_out.set()
+        return await queue_get(w, queue, timeout=10)
+
+    async def putter(w):
+        assert await w.wait(timed_out, 10)
+        await wait_until(w, lambda: queue.getting == 1)
+        await queue_put(w, queue, "x")
+        await queue_put(w, queue, "y", timeout=10)  # the getter made room
+        with pytest.raises(aiologic.QueueFull):
+            await queue_put(w, queue, "z", blocking=False)
+
+    results = run_in_threads((world_a, getter), (world_b, putter))
+    assert results[0] == "x" and list(queue.statistics())[:2] == [1, 1]
