@@ -45,7 +45,8 @@ ENV = ROOT / ".venv-culsans"
 # What culsans's tests use without declaring it (the README's safe install
 # adds the same to culsans's own needs).
 TEST_NEEDS = ["pytest>=7", "pytest-asyncio", "pytest-timeout", "typing-extensions>=4.10; python_version < '3.13'"]
-OUR_DISTRIBUTIONS = ["aiologic-core", "aiologic-asyncio", "aiologic-trio", "."]
+# Every distribution of the meta-package, then the meta-package itself.
+OUR_DISTRIBUTIONS = ["aiologic-core", "aiologic-asyncio", "aiologic-trio", "aiologic-curio", "aiologic-greenlet", "."]
 
 # Collects every name culsans imports from aiologic that is missing, in one
 # pass: the three modules get a `__getattr__` that records the name and hands
