@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import gc
-import importlib
 import pickle
 import platform
 import random
@@ -18,16 +17,8 @@ import pytest
 import aiologic
 from aiologic import Barrier, BrokenBarrierError, Latch, RBarrier
 from aiologic.statistics import BarrierStatistics
-from worlds import all_worlds, available_worlds, make_world, run_in_threads
+from worlds import available_worlds, make_world, run_in_threads
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _world_libraries():
-    # Two threads importing trio for the first time at once break its import
-    # (a circular ImportError): the worlds' libraries are imported here first.
-    for name in available_worlds():
-        for module in all_worlds()[name].requires:
-            importlib.import_module(module)
 
 ALL = [Latch, Barrier, RBarrier]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import gc
-import importlib
 import pickle
 import random
 import sys
@@ -16,16 +15,7 @@ import pytest
 
 import aiologic
 from aiologic.statistics import CountdownEventStatistics
-from worlds import all_worlds, available_worlds, make_world, run_in_threads
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _world_libraries():
-    # Two threads importing trio for the first time at once break its import
-    # (a circular ImportError): the worlds' libraries are imported here first.
-    for name in available_worlds():
-        for module in all_worlds()[name].requires:
-            importlib.import_module(module)
+from worlds import available_worlds, make_world, run_in_threads
 
 
 async def wait_until(w, predicate, seconds=10):

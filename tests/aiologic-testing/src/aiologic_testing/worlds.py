@@ -822,6 +822,12 @@ def run_in_threads(*jobs: Tuple[Any, ...], timeout: float = 30) -> List[Any]:
     first error."""
     results: List[Any] = [None] * len(jobs)
     errors: List[Optional[BaseException]] = [None] * len(jobs)
+    # Each world's libraries are imported here first: two threads importing
+    # one library for the first time at once may see it half initialized
+    # (trio's `_threads` has been seen failing so).
+    for job in jobs:
+        for module in all_worlds()[job[0]].requires:
+            importlib.import_module(module)
 
     def target(index: int, world_name: str, body: Body, args: Tuple[Any, ...]) -> None:
         try:
