@@ -345,8 +345,11 @@ class ItemQueue(Generic[_T]):
         lib = async_checkpoint_library() if blocking and possible else None
         if lib is not None:
             await lib.backend.checkpoint_before()
-        # The fast path of `green_get`.
-        if not self._getting and self._handing:
+        # The fast path of `green_get`. It looks before it takes: an
+        # IndexError raised in a coroutine keeps the coroutine's frame alive
+        # as an object for the whole wait that follows (~500 bytes per
+        # blocked getter).
+        if not self._getting and self._handing and self._data:
             try:
                 item = self._take()
             except IndexError:
