@@ -13,6 +13,7 @@ import time
 import pytest
 
 import aiologic
+from aiologic.lowlevel._events import _GreenEvent
 
 
 def run(code):
@@ -182,16 +183,19 @@ def test_event_set_wakes_everyone_even_if_one_wake_fails():
     while event.waiting < 3:
         time.sleep(0.001)
 
-    class Broken:
-        def set(self, value=True):
+    class BrokenWaiter:
+        def wake(self):
             raise KeyError("broken waiter")
 
-    # a broken entry second in line, between real waiters
+    # a parked event whose backend waiter fails, second in line, between
+    # real waiters
+    broken = _GreenEvent()
+    broken._waiter = BrokenWaiter()
     parked = event._generation.waiters[0]._parked
     entries = list(parked.items())
     parked.clear()
     parked[entries[0][0]] = entries[0][1]
-    parked[Broken()] = None
+    parked[broken] = None
     for key, payload in entries[1:]:
         parked[key] = payload
     with pytest.raises(KeyError):
