@@ -34,6 +34,7 @@ UPSTREAM_REQUIREMENTS = ["aiologic==0.17.1", "anyio"]
 
 SCENARIOS = [
     "lock-green",
+    "lock-green-after-contention",
     "lock-green-pair",
     "lock-async",
     "lock-async-pair",

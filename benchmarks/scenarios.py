@@ -162,6 +162,26 @@ def lock_green(runs):
     return [throughput_table("with lock: pass", target, impls, runs, GREEN_LOOP, run_green)]
 
 
+def contended_once(lock):
+    """`lock` after one thread has waited for it once (its wait queue
+    exists from then on)."""
+    lock.green_acquire()
+    waiter = threading.Thread(target=lambda: (lock.green_acquire(), lock.green_release()))
+    waiter.start()
+    while lock.waiting < 1:
+        time.sleep(0.001)
+    lock.green_release()
+    waiter.join()
+    return lock
+
+
+@scenario("lock-green-after-contention", "uncontended `with lock: pass` on a Lock that was contended once")
+def lock_green_after_contention(runs):
+    target = "as lock-green"
+    impls = {"aiologic.Lock": contended_once(aiologic.Lock()), "threading.Lock": threading.Lock()}
+    return [throughput_table("with lock: pass, after one contention", target, impls, runs, GREEN_LOOP, run_green)]
+
+
 @scenario("lock-green-pair", "uncontended `green_acquire()` + `green_release()` in one thread")
 def lock_green_pair(runs):
     target = "ours >= 0.5x on CPython 3.11, >= 5x on PyPy"
