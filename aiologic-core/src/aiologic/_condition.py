@@ -572,7 +572,7 @@ class Condition(Generic[_T]):
         if not self._kind.may_notify():
             raise RuntimeError(_CANNOT_NOTIFY)
         holder = self._waiters
-        if count <= 0 or not holder or not holder[0]:
+        if count <= 0 or not holder or not holder[0]._parked:
             return 0  # nobody to wake: no need to read the timer
         return self._wake(count, self._timer() if deadline is None else deadline, True)
 
@@ -582,7 +582,7 @@ class Condition(Generic[_T]):
         if not self._kind.may_notify():
             raise RuntimeError(_CANNOT_NOTIFY)
         holder = self._waiters
-        if not holder or not holder[0]:
+        if not holder or not holder[0]._parked:
             return 0
         return self._wake(sys.maxsize, self._timer() if deadline is None else deadline, True)
 

@@ -127,7 +127,7 @@ class CapacityLimiter(TokenPrimitive):
             return
         del self._borrowers[ident]
         holder = self._waiters
-        if holder and holder[0]:
+        if holder and holder[0]._parked:
             self._give_back()  # to the oldest waiter
         else:
             self._tokens.put()

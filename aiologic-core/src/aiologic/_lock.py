@@ -167,14 +167,17 @@ class Lock(TokenPrimitive):
         self._release()
 
     def _release(self) -> None:
+        # Whether anyone waits is read from the wait queue's dict itself:
+        # once a lock has been contended its queue stays, and the queue's
+        # own `__bool__` is a Python call on every release.
         # Inlined in `green_release`, `async_release`, `__exit__` and
         # `__aexit__`: a call is a large part of an uncontended release.
         self._owner = None
-        if self._waiters:
+        if self._waiters and self._waiters[0]._parked:
             self._give_back()
         else:
             self._tokens.append(None)
-            if self._waiters:  # a waiter parked meanwhile
+            if self._waiters and self._waiters[0]._parked:  # a waiter parked meanwhile
                 self._recheck()
 
     def _check_thread_deadlock(self) -> None:
@@ -243,11 +246,11 @@ class Lock(TokenPrimitive):
             self._check_owner(green_task_ident)
         # `_release()` inlined (see `__exit__`).
         self._owner = None
-        if self._waiters:
+        if self._waiters and self._waiters[0]._parked:
             self._give_back()
         else:
             self._tokens.append(None)
-            if self._waiters:  # a waiter parked meanwhile
+            if self._waiters and self._waiters[0]._parked:  # a waiter parked meanwhile
                 self._recheck()
 
     def green_owned(self) -> bool:
@@ -271,11 +274,11 @@ class Lock(TokenPrimitive):
             self._check_owner(green_task_ident)
         # `_release()` inlined: a call is a large part of an uncontended exit.
         self._owner = None
-        if self._waiters:
+        if self._waiters and self._waiters[0]._parked:
             self._give_back()
         else:
             self._tokens.append(None)
-            if self._waiters:  # a waiter parked meanwhile
+            if self._waiters and self._waiters[0]._parked:  # a waiter parked meanwhile
                 self._recheck()
 
     # -- async side ------------------------------------------------------------
@@ -315,11 +318,11 @@ class Lock(TokenPrimitive):
             self._check_owner(async_task_ident)
         # `_release()` inlined (see `__exit__`).
         self._owner = None
-        if self._waiters:
+        if self._waiters and self._waiters[0]._parked:
             self._give_back()
         else:
             self._tokens.append(None)
-            if self._waiters:  # a waiter parked meanwhile
+            if self._waiters and self._waiters[0]._parked:  # a waiter parked meanwhile
                 self._recheck()
 
     def async_owned(self) -> bool:
@@ -343,9 +346,9 @@ class Lock(TokenPrimitive):
             self._check_owner(async_task_ident)
         # `_release()` inlined (see `__exit__`).
         self._owner = None
-        if self._waiters:
+        if self._waiters and self._waiters[0]._parked:
             self._give_back()
         else:
             self._tokens.append(None)
-            if self._waiters:  # a waiter parked meanwhile
+            if self._waiters and self._waiters[0]._parked:  # a waiter parked meanwhile
                 self._recheck()

@@ -253,7 +253,7 @@ class ItemQueue(Generic[_T]):
         holder = self._getters
         data = self._data
         handing = self._handing
-        while data and holder and holder[0]:
+        while data and holder and holder[0]._parked:
             try:
                 handing.pop()
             except IndexError:

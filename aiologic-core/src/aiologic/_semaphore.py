@@ -167,17 +167,17 @@ class Semaphore(TokenPrimitive):
         holder = self._waiters
         if type(count) is not int or count != 1:
             count = check_count(count)
-            while count > 1 and holder and holder[0]:
+            while count > 1 and holder and holder[0]._parked:
                 self._give_back()
                 count -= 1
             if count > 1:
                 self._count.put(count - 1)
                 self._recheck()  # waiters that parked meanwhile
-        if holder and holder[0]:
+        if holder and holder[0]._parked:
             self._give_back()
         else:
             self._count.put()
-            if holder:  # a waiter may have parked meanwhile
+            if holder and holder[0]._parked:  # a waiter may have parked meanwhile
                 self._recheck()
 
     green_release = release

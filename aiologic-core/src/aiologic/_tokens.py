@@ -73,7 +73,7 @@ class TokenPrimitive:
             self._put_token()
             # A waiter parked after we looked: take the token again to hand
             # it over, unless someone else (a newcomer or that waiter) took it.
-            if not holder or not holder[0] or not self._take_token():
+            if not holder or not holder[0]._parked or not self._take_token():
                 return
 
     def _recheck(self) -> None:
@@ -81,7 +81,7 @@ class TokenPrimitive:
         waiter that parked meanwhile may have missed them, so take them again
         (those still free) and hand them over while anyone waits."""
         holder = self._waiters
-        while holder and holder[0] and self._take_token():
+        while holder and holder[0]._parked and self._take_token():
             self._give_back()
 
     def _pass_on(self, value: Any = None) -> None:
