@@ -196,7 +196,8 @@ _async_task_probes: List[Tuple[str, Callable[[], Any]]] = []
 _green_probes: List[Library] = []  # loaded green libraries except threading
 _green_running: List[Callable[[], bool]] = []  # their `running`, in the same order
 #: The task probe of each loaded async library whose task identifier is
-#: `id(task)`, by name: the check of a given owner (`owner_is_current`).
+#: `id(task)`, by name: whether a given owner is the task running now
+#: (asked of the owner's own library, so no detection: see `Lock.__aexit__`).
 _task_probe_of: Dict[str, Callable[[], Any]] = {}
 
 #: Marker modules of the green libraries other than threading (see
@@ -326,11 +327,17 @@ def _detect_async() -> Library:
     raise AsyncLibraryNotFoundError("unknown async library, or not in async context")
 
 
-def async_task_ident() -> Tuple[str, int]:
+def async_task_ident(
+    _tlocal: Any = current_async_library_tlocal,
+    _cvar_get: Callable[[], Optional[str]] = _sniffio_cvar.get,
+    _probes: List[Tuple[str, Callable[[], Any]]] = _async_task_probes,
+) -> Tuple[str, int]:
     """The identifier of the calling async task: `async_library().task_ident()`
     in one step for the common case (no sniffio marker, a loaded backend)."""
-    if current_async_library_tlocal.name is None and _sniffio_cvar.get() is None:
-        for name, probe_task in _async_task_probes:
+    # (The defaults are bound once: local reads are a tenth of this call's
+    # cost cheaper than global ones. `_probes` is only ever updated in place.)
+    if _tlocal.name is None and _cvar_get() is None:
+        for name, probe_task in _probes:
             task = probe_task()
             if task is not None:
                 return (name, id(task))
@@ -339,15 +346,6 @@ def async_task_ident() -> Tuple[str, int]:
 
 def _no_task() -> None:
     return None
-
-
-def owner_is_current(owner: Any) -> bool:
-    """Whether `owner`, an async task identifier, names the task running
-    now in this thread: asked of the owner's own library, so no detection
-    (a library's current task in this thread is running now, whatever
-    another library nested in this thread says). False when the library
-    cannot answer cheaply; the caller then compares `async_task_ident()`."""
-    return type(owner) is tuple and id(_task_probe_of.get(owner[0], _no_task)()) == owner[1]
 
 
 def current_async_library(*, failsafe: bool = False) -> Optional[str]:
