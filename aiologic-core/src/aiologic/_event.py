@@ -103,7 +103,17 @@ class Event:
     # -- async side ------------------------------------------------------------
 
     def __await__(self) -> Generator[Any, Any, bool]:
-        return (yield from self.with_().__await__())
+        # `with_()` without a timeout, written out: awaiting it from here
+        # would add a frame to every blocked task, and to every wake-up.
+        generation = self._generation
+        if generation.unset:
+            queue = queue_of(generation.waiters)
+            park = queue.async_park(None, None, recheck=generation.recheck)
+            return (yield from park.__await__()) is not TIMED_OUT
+        lib = async_checkpoint_library()
+        if lib is not None:
+            yield from lib.backend.checkpoint().__await__()
+        return not generation.unset
 
     async def with_(self, timeout: Optional[float] = None) -> bool:
         """Wait until the event is set (True) or `timeout` expires (False)."""

@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Callable, Dict, Generator, List, Optional, Protocol, Tuple
 
 from ._checkpoints import async_enabled, green_enabled
-from ._libraries import async_library, async_task_ident, green_library
+from ._libraries import _libraries, async_library, async_task_ident, green_library
 from ._originals import get_ident
 from ._originals import monotonic as _monotonic
 from ._thread_locks import _once_init
@@ -324,18 +324,25 @@ class _AsyncEvent(_EventState, AsyncEvent):
         # a plain wait. Returns the value handed over, or TIMED_OUT.
         if timeout is not None:
             timeout = check_timeout(timeout)
+        lib = None
         try:
             if queue is not None:
                 # Here, not when the park is created: a park that never runs
                 # (a task cancelled before it started) must never be queued.
-                self.task = async_task_ident() if ident is None else ident
+                if ident is None:
+                    ident = async_task_ident()
+                self.task = ident
                 self.thread = get_ident()
                 queue._enter(self, payload, recheck)
+                # The library that named the task is the caller's: no second
+                # detection (its backend is loaded, since it answered).
+                lib = _libraries.get(ident[0])
+            if lib is None:
+                lib = async_library()
             if self._begin():
-                await self._checkpoint(async_library())
+                await self._checkpoint(lib)
                 woken = self._outcome is True
             else:
-                lib = async_library()
                 waiter = self._arm(lib)
                 if waiter is None or (timeout == 0 and not self.shield):
                     await self._checkpoint(lib)
