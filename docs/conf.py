@@ -40,13 +40,11 @@ myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 autodoc_member_order = "bysource"
-autodoc_typehints = "description"
+autodoc_typehints = "signature"
 autodoc_typehints_format = "short"
 autodoc_preserve_defaults = True
-autodoc_default_options = {
-    "members": True,
-    "show-inheritance": True,
-}
+# No "show-inheritance": the bases are private building blocks.
+autodoc_default_options = {"members": True}
 autodoc_inherit_docstrings = True
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
