@@ -83,6 +83,27 @@ def _foreign_docstrings(app, what, name, obj, options, lines):
         lines[:] = [f"The library's own ``{module}.{qualname}``."]
 
 
+# Every public name has an entry in the reference: a name added to one of
+# these modules' __all__ and to no page fails the build (warnings are errors).
+REFERENCED_MODULES = ["aiologic", "aiologic.statistics", "aiologic.lowlevel", "aiologic.meta", "aiologic.backends"]
+
+
+def _check_reference_complete(app, env):
+    import importlib
+
+    from sphinx.util import logging
+
+    documented = set(env.get_domain("py").objects)
+    for module_name in REFERENCED_MODULES:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            if f"{module_name}.{name}" not in documented:
+                logging.getLogger(__name__).warning(
+                    "%s.%s is public but has no entry in the API reference (docs/reference/)", module_name, name
+                )
+
+
 def setup(app):
     app.connect("source-read", _add_optional_pages)
     app.connect("autodoc-process-docstring", _foreign_docstrings)
+    app.connect("env-check-consistency", _check_reference_complete)
