@@ -8,6 +8,8 @@
         # PYTHON is a version (3.8, 3.13: pyenv's build if there is one),
         # pypy3 (Debian: apt-get install -y pypy3 pypy3-venv) or a path
     python3 scripts/dev.py lint [ARGS...]     # mypy --strict over every distribution
+    python3 scripts/dev.py docs [ARGS...]     # the documentation site, docs/_build/html
+        # (Sphinx, warnings are errors; in .venv-docs/ on CPython 3.11+)
 
 Every command installs what it needs: uv (the one on PATH, or a pinned one
 bootstrapped into .tools/ with pip) and the workspace with the `test`
@@ -207,6 +209,45 @@ def cmd_lint(args: List[str]) -> int:
     return 0
 
 
+# -- docs (the documentation site) -----------------------------------------------
+
+DOCS_ENV = ROOT / ".venv-docs"
+DOCS_OUT = ROOT / "docs" / "_build" / "html"
+
+
+def _docs_python() -> str:
+    """An interpreter new enough for the `docs` group (Sphinx 9: 3.11+)."""
+    if sys.version_info >= (3, 11):
+        return sys.executable
+    for version in ("3.13", "3.12", "3.11"):
+        found = _pyenv_python(version) or shutil.which(f"python{version}")
+        if found:
+            return found
+    raise Failed("building the docs needs Python 3.11 or newer (none found: not this one, not pyenv's)")
+
+
+def cmd_docs(args: List[str]) -> int:
+    """The documentation site: every distribution and the `docs` group in
+    .venv-docs/, then sphinx-build with warnings as errors (extra ARGS go to
+    sphinx-build, e.g. -E to rebuild everything)."""
+    uv = find_uv()
+    python = _docs_python()
+    frozen = ["--frozen"] if (ROOT / "uv.lock").exists() else []
+    with stage("sync .venv-docs (with the docs group)"):
+        run([uv, "sync", "--all-packages", "--group", "docs", *frozen, "--python", python], env=uv_env(DOCS_ENV))
+    env_python = str(bin_dir(DOCS_ENV) / exe("python"))
+    with stage("sphinx-build"):
+        code = run(
+            [env_python, "-m", "sphinx", "-W", "--keep-going", "-b", "html", *args, "docs", str(DOCS_OUT)],
+            env=uv_env(DOCS_ENV),
+            check=False,
+        )
+        if code:
+            raise Failed("the documentation did not build cleanly", code)
+    say(f"the site: {DOCS_OUT / 'index.html'}")
+    return 0
+
+
 def _pyenv_python(version: str) -> Optional[str]:
     """pyenv's newest build of CPython `version` (3.8 or 3.8.18), if any."""
     root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
@@ -279,7 +320,7 @@ def cmd_smoke(args: List[str]) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "test": cmd_test, "smoke": cmd_smoke, "lint": cmd_lint}
+COMMANDS = {"demo": cmd_demo, "test": cmd_test, "smoke": cmd_smoke, "lint": cmd_lint, "docs": cmd_docs}
 
 
 def main(argv: List[str]) -> int:

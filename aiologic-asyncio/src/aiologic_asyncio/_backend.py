@@ -88,6 +88,8 @@ class AsyncioWaiter:
         self.shield = shield
 
     def wake(self) -> None:
+        """Resume the waiting task; callable from any thread, any number of
+        times (only the first call counts, and none after the wait gave up)."""
         future = self._future
         if future.done():
             return
@@ -121,6 +123,9 @@ class AsyncioWaiter:
         return self._future.__await__()
 
     async def with_(self, timeout: Optional[float] = None) -> bool:
+        """Wait until woken (True) or until `timeout` seconds have passed
+        (False, never early); the library's cancellation passes through
+        unless the waiter is shielded."""
         if self.shield:
             return await self  # shielded: the timeout does not apply
         future = self._future
@@ -170,6 +175,7 @@ if sys.version_info < (3, 14) and hasattr(asyncio.tasks, "_current_tasks"):
     _task_of: Callable[[asyncio.AbstractEventLoop], "Optional[asyncio.Task[Any]]"] = _tasks_registry.get
 
     def _current_task() -> "Optional[asyncio.Task[Any]]":
+        """The running task of this thread's running loop, or None (never raises)."""
         task: "Optional[asyncio.Task[Any]]" = _tasks_registry.get(_events._get_running_loop())
         return task
 
@@ -177,6 +183,7 @@ else:
     _task_of = asyncio.current_task
 
     def _current_task() -> "Optional[asyncio.Task[Any]]":
+        """The running task of this thread's running loop, or None (never raises)."""
         loop = _events._get_running_loop()
         return None if loop is None else asyncio.current_task(loop)
 
@@ -214,6 +221,7 @@ if sys.version_info < (3, 12) and hasattr(asyncio.tasks, "_current_tasks"):
         os.register_at_fork(after_in_child=_forget_last_loop)
 
     def _current_task() -> "Optional[asyncio.Task[Any]]":
+        """The running task of this thread's running loop, or None (never raises)."""
         global _last_loop
         loop = _last_loop()
         if loop is None or loop._thread_id != _thread_ident():

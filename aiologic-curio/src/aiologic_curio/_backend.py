@@ -291,6 +291,8 @@ class CurioWaiter:
     # -- the waking side (any thread) ------------------------------------------------
 
     def wake(self) -> None:
+        """Resume the waiting task; callable from any thread, any number of
+        times (only the first call counts, and none after the wait gave up)."""
         try:
             self._flag.pop()
         except IndexError:  # woken already, or the wait gave up
@@ -351,6 +353,9 @@ class CurioWaiter:
         return True
 
     async def with_(self, timeout: Optional[float] = None) -> bool:
+        """Wait until woken (True) or until `timeout` seconds have passed
+        (False, never early); the library's cancellation passes through
+        unless the waiter is shielded."""
         if not self._flag:  # woken before the wait
             return True
         if self.shield:
@@ -401,18 +406,21 @@ class CurioWaiter:
 
 
 async def _checkpoint() -> None:
+    """A cancel point, then a schedule point (``curio.sleep(0)``)."""
     # A cancel point (the kernel raises a pending cancellation), then a
     # schedule point: curio.sleep(0).
     await _kernel_trap("trap_sleep", 0)
 
 
 async def _checkpoint_before() -> None:
+    """Raise a pending cancellation of the current task, without switching."""
     task = _current_task()
     if task is not None and task.allow_cancel and task.cancel_pending is not None:
         await _kernel_trap("trap_sleep", 0)  # raises it, without switching
 
 
 async def _checkpoint_after() -> None:
+    """A schedule point during which a cancellation is held back for the next call."""
     task = _current_task()
     if task is None:
         return
@@ -425,6 +433,7 @@ async def _checkpoint_after() -> None:
 
 
 async def _sleep(seconds: float) -> None:
+    """Sleep `seconds` on curio's clock, in steps the kernel accepts."""
     if seconds <= _LIMIT:
         await _kernel_trap("trap_sleep", seconds)
         return

@@ -135,6 +135,8 @@ class TrioWaiter:
     # -- the waking side (any thread) --------------------------------------------
 
     def wake(self) -> None:
+        """Resume the waiting task; callable from any thread, any number of
+        times (only the first call counts, and none after the wait gave up)."""
         try:
             self._flag.pop()
         except IndexError:  # woken already, or the wait gave up
@@ -186,6 +188,9 @@ class TrioWaiter:
         return self.with_().__await__()
 
     async def with_(self, timeout: Optional[float] = None) -> bool:
+        """Wait until woken (True) or until `timeout` seconds have passed
+        (False, never early); the library's cancellation passes through
+        unless the waiter is shielded."""
         if not self._flag:  # woken before the wait: still one schedule point
             await cancel_shielded_checkpoint()
             return True

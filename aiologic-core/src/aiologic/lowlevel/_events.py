@@ -437,10 +437,12 @@ class _ConstantEvent(GreenEvent, AsyncEvent):
 
     @property
     def shield(self) -> bool:  # type: ignore[override]
+        """False: a constant event never waits, so there is nothing to shield."""
         return False
 
     @property
     def force(self) -> bool:  # type: ignore[override]
+        """False: a constant event never waits, so it never forces a checkpoint."""
         return False
 
     def set(self) -> bool:

@@ -55,12 +55,14 @@ class lazydeque(MutableSequence[_T]):
 
     @property
     def maxlen(self) -> Optional[int]:
+        """The maximum length given at creation, or None when unbounded."""
         return self._maxlen
 
     def append(self, item: _T) -> None:
         self._write().append(item)
 
     def appendleft(self, item: _T) -> None:
+        """Add `item` to the left end (allocates the storage on first write)."""
         self._write().appendleft(item)
 
     def extend(self, iterable: Iterable[_T]) -> None:
@@ -69,6 +71,7 @@ class lazydeque(MutableSequence[_T]):
         self._write().extend(iterable)
 
     def extendleft(self, iterable: Iterable[_T]) -> None:
+        """Add the items to the left end one by one (so in reverse order)."""
         if iterable is self:
             iterable = list(iterable)
         self._write().extendleft(iterable)
@@ -87,6 +90,7 @@ class lazydeque(MutableSequence[_T]):
         return item
 
     def popleft(self) -> _T:
+        """Remove and return the leftmost item; `IndexError` when empty."""
         storage = self._read()
         if not storage:
             raise IndexError("pop from an empty deque")
@@ -99,6 +103,7 @@ class lazydeque(MutableSequence[_T]):
         self._read().clear()
 
     def copy(self) -> "lazydeque[_T]":
+        """A shallow copy with the same items and `maxlen`."""
         return type(self)(self._read(), self._maxlen)
 
     __copy__ = copy
@@ -113,6 +118,7 @@ class lazydeque(MutableSequence[_T]):
         self._read().reverse()
 
     def rotate(self, n: int = 1) -> None:
+        """Rotate `n` steps to the right (to the left when `n` is negative)."""
         self._read().rotate(n)
 
     def __len__(self) -> int:

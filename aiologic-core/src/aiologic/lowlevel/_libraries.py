@@ -67,6 +67,9 @@ class _GreenLibraryLocal(_thread_local):
 
     @property
     def name(self) -> Optional[str]:
+        """The green library this OS thread reports (None: detect it as usual).
+        Setting it overrides `current_green_library()` for every greenlet of
+        the thread."""
         return self._name
 
     @name.setter

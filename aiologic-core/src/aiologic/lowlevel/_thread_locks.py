@@ -191,18 +191,21 @@ class ThreadDummyLock:
         return THREAD_DUMMY_LOCK
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """Return True at once: there is nothing to take."""
         return True
 
     def __enter__(self) -> bool:
         return True
 
     def release(self) -> None:
+        """Do nothing (never raises, whoever calls it)."""
         pass
 
     def __exit__(self, *exc_info: object) -> None:
         pass
 
     def locked(self) -> bool:
+        """Return False: the dummy lock is never held."""
         return False
 
     def _is_owned(self) -> bool:
