@@ -6,6 +6,7 @@ mypy rejects that line (a misspelt method, a wrong argument)."""
 
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any, Awaitable, Callable, Coroutine, Optional, Tuple, Union
 
@@ -194,7 +195,8 @@ flag.is_set()  # type: ignore[attr-defined]
 
 # -- ResourceGuard -------------------------------------------------------------------
 
-guard = aiologic.ResourceGuard("reading")
+guard = aiologic.ResourceGuard(action="reading")
+aiologic.ResourceGuard("reading")  # type: ignore[arg-type]
 assert_type(guard.action, str)
 assert_type(guard.statistics(), ResourceGuardStatistics)
 with guard as using:
@@ -208,6 +210,8 @@ assert_type(queue.statistics(), QueueStatistics)
 assert_type(aiologic.Queue([b"x"]), aiologic.Queue[bytes])
 assert_type(aiologic.SimpleQueue(["a"]).green_get(), str)
 queue.green_put("1")  # type: ignore[arg-type]
+assert_type(copy.copy(queue), aiologic.Queue[int])
+assert_type(copy.copy(lock), aiologic.Lock)
 
 
 async def use_queue() -> None:
