@@ -20,13 +20,20 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import queue
 import shutil
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+import warnings
 from pathlib import Path
+
+if sys.version_info >= (3, 10):
+    from importlib import metadata
+else:
+    import importlib_metadata as metadata
 
 import pytest
 
@@ -85,6 +92,14 @@ def test_janus_api_as_mapped():
     for name in ("put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full", "task_done", "join"):
         assert hasattr(janus.SyncQueue, name) and hasattr(janus.AsyncQueue, name), name
     assert hasattr(janus.Queue, "close") and hasattr(janus.Queue, "wait_closed")
+    for name in ("peek", "peek_nowait", "clear"):
+        assert not hasattr(janus.SyncQueue, name) and not hasattr(janus.Queue, name), name
+    assert janus.LifoQueue and janus.PriorityQueue
+    assert list(inspect.signature(janus.Queue.__init__).parameters) == ["self", "maxsize"]
+    assert issubclass(janus.SyncQueueEmpty, queue.Empty) and issubclass(janus.AsyncQueueEmpty, asyncio.QueueEmpty)
+    assert issubclass(janus.SyncQueueFull, queue.Full) and issubclass(janus.AsyncQueueFull, asyncio.QueueFull)
+    if int(metadata.version("janus").split(".")[0]) >= 2:
+        assert hasattr(janus.Queue, "shutdown")
 
     async def main() -> None:
         q = janus.Queue(maxsize=2)
@@ -233,6 +248,21 @@ UPSTREAM_CLAIMS = textwrap.dedent(
             pass
         assert barrier.broken, cls
 
+    owned = aiologic.Lock()
+    owned.green_acquire()
+    try:
+        owned.green_acquire(timeout=-1)
+    except RuntimeError:
+        pass  # the state error, not the argument error
+    else:
+        raise AssertionError("re-acquiring an owned lock worked")
+    try:
+        aiologic.BoundedSemaphore(1).release(2)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("BoundedSemaphore.release(2) worked")
+
     countdown = aiologic.CountdownEvent(1)
     countdown.up(-1)
     assert countdown.value == 1
@@ -272,6 +302,21 @@ UPSTREAM_CLAIMS = textwrap.dedent(
     """
 )
 
+UPSTREAM_PICKLES = textwrap.dedent(
+    """
+    import base64, pickle, warnings
+    import aiologic
+    warnings.simplefilter("ignore", DeprecationWarning)  # pickling a non-empty queue
+    objects = [
+        aiologic.Lock(), aiologic.RLock(), aiologic.Semaphore(3), aiologic.BoundedSemaphore(2, 5),
+        aiologic.CapacityLimiter(4), aiologic.Event(), aiologic.CountdownEvent(2), aiologic.Barrier(3),
+        aiologic.Latch(2), aiologic.Queue([1, 2], maxsize=3), aiologic.Flag(),
+        aiologic.ResourceGuard(action="reading"), aiologic.Condition(aiologic.Lock()),
+    ]
+    print(base64.b64encode(pickle.dumps(objects)).decode())
+    """
+)
+
 CULSANS_CLAIMS = textwrap.dedent(
     """
     import asyncio, inspect, queue
@@ -289,11 +334,39 @@ CULSANS_CLAIMS = textwrap.dedent(
     assert list(inspect.signature(q.async_q.get).parameters) == []
     assert issubclass(culsans.QueueEmpty, queue.Empty) and issubclass(culsans.QueueEmpty, asyncio.QueueEmpty)
     assert issubclass(culsans.QueueFull, queue.Full) and issubclass(culsans.QueueFull, asyncio.QueueFull)
+    assert list(inspect.signature(culsans.Queue).parameters) == ["maxsize", "sizer"]
+    assert culsans.LifoQueue and culsans.PriorityQueue
+    assert any(r.startswith("aiologic") for r in __import__("importlib.metadata").metadata.requires("culsans"))
     q.green_put(1, False)  # block positionally
     assert q.get_nowait() == 1
     print("culsans claims hold")
     """
 )
+
+
+def check_upstream_pickles(encoded: str) -> None:
+    """Pickles made by aiologic 0.17.1 load here, as our own classes."""
+    import base64
+    import pickle
+
+    import aiologic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        objects = pickle.loads(base64.b64decode(encoded))
+    kinds = [
+        aiologic.Lock, aiologic.RLock, aiologic.Semaphore, aiologic.BoundedSemaphore, aiologic.CapacityLimiter,
+        aiologic.Event, aiologic.CountdownEvent, aiologic.Barrier, aiologic.Latch, aiologic.Queue, aiologic.Flag,
+        aiologic.ResourceGuard, aiologic.Condition,
+    ]
+    assert [type(obj) for obj in objects] == kinds
+    lock, _, semaphore, bounded, limiter, _, countdown, barrier, latch, queue, _, guard, condition = objects
+    assert not lock.locked() and semaphore.value == 3
+    assert (bounded.value, bounded.max_value) == (2, 5)
+    assert limiter.total_tokens == 4 and countdown.value == 2
+    assert barrier.parties == 3 and latch.parties == 2
+    assert queue.maxsize == 3 and queue.green_get(blocking=False) == 1
+    assert guard.action == "reading" and type(condition.lock) is aiologic.Lock
 
 
 @pytest.mark.slow
@@ -322,6 +395,11 @@ def test_upstream_0_17_and_culsans_behave_as_the_migration_pages_say(tmp_path):
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "upstream claims hold" in ran.stdout
+    ran = subprocess.run(
+        [str(python), "-c", UPSTREAM_PICKLES], capture_output=True, text=True, env=env, timeout=120, cwd=str(tmp_path)
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    check_upstream_pickles(ran.stdout.strip())
     ran = subprocess.run(
         [str(python), "-c", CULSANS_CLAIMS], capture_output=True, text=True, env=env, timeout=120, cwd=str(tmp_path)
     )

@@ -60,6 +60,14 @@ async def timed() -> None:
 
 asyncio.run(timed())
 
+# blocking and timeout are keyword-only: janus's get(False) is not ours
+try:
+    queue.green_get(False)  # type: ignore[misc]
+except TypeError:
+    pass
+else:
+    raise AssertionError("a positional blocking argument was accepted")
+
 # qsize()/empty()/full() -> len(q), not q, len(q) >= q.maxsize
 queue.green_put(7)
 assert len(queue) == 1 and bool(queue) and queue.maxsize == 2
