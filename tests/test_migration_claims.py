@@ -18,6 +18,7 @@ checked against those libraries themselves:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 import os
 import queue
@@ -45,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ANYIO_TWO_LOOPS = textwrap.dedent(
     """
     import threading, anyio
+    import anyio._backends._asyncio  # not imported by two threads at once
     lock = anyio.Lock()
     done = []
     errors = []
@@ -187,6 +189,57 @@ def test_cancelled_executor_acquire_keeps_the_lock_for_good():
         assert time.monotonic() < deadline, "the executor thread never took the lock"
         time.sleep(0.01)
     assert lock.locked()  # held by a thread that no one will tell to release it
+
+
+def test_rlock_taken_in_an_executor_cannot_be_released_by_the_task():
+    lock = threading.RLock()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            await loop.run_in_executor(pool, lock.acquire)
+            with pytest.raises(RuntimeError):
+                lock.release()  # the owner is the executor's thread
+            await loop.run_in_executor(pool, lock.release)
+
+    asyncio.run(main())
+
+
+def test_call_soon_threadsafe_fails_once_the_loop_is_closed():
+    loop = asyncio.new_event_loop()
+    loop.close()
+    with pytest.raises(RuntimeError):
+        loop.call_soon_threadsafe(print)
+
+
+def test_an_asyncio_primitive_serves_one_event_loop():
+    events = []
+    errors = []
+    first_waits = threading.Event()
+
+    async def first() -> None:
+        events.append(asyncio.Event())  # made in the first loop (Python 3.8 binds it there)
+        waiter = asyncio.ensure_future(events[0].wait())
+        await asyncio.sleep(0.01)
+        first_waits.set()
+        await asyncio.sleep(0.3)
+        waiter.cancel()
+
+    def second() -> None:
+        async def wait() -> None:
+            try:
+                await asyncio.wait_for(events[0].wait(), 0.1)
+            except RuntimeError as exc:
+                errors.append(exc)
+
+        assert first_waits.wait(10)
+        asyncio.run(wait())
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    asyncio.run(first())
+    thread.join(10)
+    assert len(errors) == 1 and "loop" in str(errors[0])
 
 
 def test_bounded_asyncio_queue_put_nowait_raises_when_full():
