@@ -344,6 +344,8 @@ UPSTREAM_CLAIMS = textwrap.dedent(
     assert {"await_for", "import_original", "replaces", "isgreenpatched"} <= set(aiologic.meta.__all__)
 
     # what is new here does not exist there
+    assert not hasattr(aiologic.SimpleQueue(), "maxsize")
+    assert not hasattr(aiologic.lowlevel.create_thread_oncelock(), "locked")
     assert not hasattr(aiologic.Lock(), "statistics")
     for module in ("aiologic.statistics", "aiologic.backends"):
         try:
@@ -397,7 +399,15 @@ CULSANS_CLAIMS = textwrap.dedent(
     assert issubclass(culsans.QueueFull, queue.Full) and issubclass(culsans.QueueFull, asyncio.QueueFull)
     assert list(inspect.signature(culsans.Queue).parameters) == ["maxsize", "sizer"]
     assert culsans.LifoQueue and culsans.PriorityQueue
-    assert any(r.startswith("aiologic") for r in __import__("importlib.metadata").metadata.requires("culsans"))
+    import importlib.metadata as metadata
+    pins = [r.replace(" ", "") for r in metadata.requires("culsans") if r.startswith("aiologic")]
+    assert pins and "<0.18" in pins[0] and ">=0.16" in pins[0], pins
+
+    # aiologic 0.17's files that would shadow ours if installed over them
+    import os, aiologic.meta
+    assert hasattr(aiologic.meta, "__path__")  # a package (folder), not a module
+    folder = os.path.dirname(aiologic.__file__)
+    assert any(name.endswith(".pyi") for _, _, files in os.walk(folder) for name in files)
     q.green_put(1, False)  # block positionally
     assert q.get_nowait() == 1
     print("culsans claims hold")
