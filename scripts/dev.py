@@ -341,8 +341,8 @@ def declared_floors() -> List[str]:
 
 
 def lowest_pins(uv: str, python: str, floors: List[str], env: Dict[str, str]) -> List[str]:
-    """The oldest release that each floor admits (`eventlet>=0.17` is
-    eventlet 0.17.4, its first release), as `name==version; marker`."""
+    """The oldest installable release that each floor admits, as
+    `name==version; marker` (`eventlet>=0.17` gives eventlet 0.17.4)."""
     found = subprocess.run(
         [uv, "pip", "compile", "--python", python, "--resolution", "lowest-direct", "--no-header", "--no-annotate", "-"],
         input="\n".join(floors) + "\n", capture_output=True, text=True, cwd=str(ROOT), env=env, timeout=300,
