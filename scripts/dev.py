@@ -10,6 +10,9 @@
     python3 scripts/dev.py lint [ARGS...]     # mypy --strict over every distribution
     python3 scripts/dev.py docs [ARGS...]     # the documentation site, docs/_build/html
         # (Sphinx, warnings are errors; in .venv-docs/ on CPython 3.11+)
+    python3 scripts/dev.py minversions [ARGS...]
+        # the smoke suite on CPython 3.8 in .venv-min/ with every library at the
+        # lowest version the metadata declares (trio, gevent, eventlet, ...)
 
 Every command installs what it needs: uv (the one on PATH, or a pinned one
 bootstrapped into .tools/ with pip) and the workspace with the `test`
@@ -320,7 +323,145 @@ def cmd_smoke(args: List[str]) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "test": cmd_test, "smoke": cmd_smoke, "lint": cmd_lint, "docs": cmd_docs}
+# -- minversions ----------------------------------------------------------------
+
+# The libraries whose declared floors `minversions` installs: the lowest
+# version every pyproject.toml allows is the version tested. Everything else
+# (pytest and the other test tools) resolves as usual.
+FLOOR_NAMES = ("trio", "anyio", "gevent", "eventlet", "curio", "curio-compat", "sniffio", "greenlet", "importlib-metadata")
+LIBRARY_PYPROJECTS = ("aiologic-core", "aiologic-asyncio", "aiologic-trio", "aiologic-curio", "aiologic-greenlet")
+# Editable installs: every library distribution with its extras, the test
+# harness and the example plugin.
+MIN_EDITABLES = (
+    "aiologic-core",
+    "aiologic-asyncio",
+    "aiologic-trio",
+    "aiologic-curio",
+    "aiologic-greenlet[gevent,eventlet]",
+    "tests/aiologic-testing",
+    "examples/exampleloop[testing]",
+)
+MIN_PYTHON = "3.8"
+_REQUIREMENT = re.compile(r'"([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*([^";]*?)\s*(;[^"]*)?"')
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _quoted_requirements(text: str, section: str) -> List[Tuple[str, str, str]]:
+    """(name, version specifier, marker) of the quoted requirements in the
+    TOML array `section = [ ... ]` (tomllib is 3.11+; this reads our files)."""
+    found = re.search(r"^" + re.escape(section) + r"\s*=\s*\[(.*?\]\s*$|.*?^\])", text, re.M | re.S)
+    if not found:
+        return []
+    body = "\n".join(line.split("#", 1)[0] for line in found.group(1).splitlines())
+    return [(m.group(1), m.group(3), (m.group(4) or "").lstrip(";").strip()) for m in _REQUIREMENT.finditer(body)]
+
+
+def declared_floors() -> List[str]:
+    """`name>=floor; marker` for every FLOOR_NAMES requirement of the library
+    distributions (dependencies and extras) and of the root test group."""
+    floors: Dict[Tuple[str, str], str] = {}
+    sources = [(ROOT / d / "pyproject.toml", ("dependencies", "gevent", "eventlet")) for d in LIBRARY_PYPROJECTS]
+    sources.append((ROOT / "pyproject.toml", ("test",)))
+    for path, sections in sources:
+        text = path.read_text(encoding="utf-8")
+        for section in sections:
+            for name, spec, marker in _quoted_requirements(text, section):
+                if _norm(name) not in FLOOR_NAMES:
+                    continue
+                if path.parent == ROOT and _norm(name) in ("gevent", "eventlet"):
+                    continue  # the test group's newer pins: the libraries' own floors win here
+                floor = re.search(r"(>=|==|~=)\s*([\w.]+)", spec)
+                if not floor:
+                    raise Failed(f"{path.relative_to(ROOT)}: {name} declares no floor ({spec or 'any version'})")
+                operator = "==" if floor.group(1) == "==" else ">="
+                floors[(_norm(name), marker)] = f"{_norm(name)}{operator}{floor.group(2)}" + (f"; {marker}" if marker else "")
+    return sorted(floors.values())
+
+
+def lowest_pins(uv: str, python: str, floors: List[str], env: Dict[str, str]) -> List[str]:
+    """The oldest installable release that each floor admits, as
+    `name==version; marker` (`eventlet>=0.17` gives eventlet 0.17.4)."""
+    found = subprocess.run(
+        [uv, "pip", "compile", "--python", python, "--resolution", "lowest-direct", "--no-header", "--no-annotate", "-"],
+        input="\n".join(floors) + "\n", capture_output=True, text=True, cwd=str(ROOT), env=env, timeout=300,
+    )
+    if found.returncode != 0:
+        sys.stderr.write(found.stderr)
+        raise Failed("uv could not resolve the declared floors")
+    versions = dict(
+        (_norm(m.group(1)), m.group(2)) for m in re.finditer(r"^([A-Za-z0-9._-]+)==(\S+)", found.stdout, re.M)
+    )
+    pins = []
+    for floor in floors:
+        requirement, _, marker = floor.partition(";")
+        name = _norm(re.split(r"[<>=~]", requirement)[0])
+        if name in versions:  # absent: its marker excludes this interpreter
+            pins.append(f"{name}=={versions[name]}" + (f";{marker}" if marker else ""))
+    return pins
+
+
+def test_tools() -> List[str]:
+    """The root test group without the floored libraries and the workspace's
+    own distributions: pytest and friends at their usual versions."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    tools = []
+    for name, spec, marker in _quoted_requirements(text, "test"):
+        if _norm(name) in FLOOR_NAMES or _norm(name).startswith("aiologic"):
+            continue
+        tools.append(f"{name}{spec}" + (f"; {marker}" if marker else ""))
+    return tools
+
+
+def cmd_minversions(args: List[str]) -> int:
+    """The smoke suite against the lowest declared versions of the libraries."""
+    python, _ = resolve_interpreter(MIN_PYTHON)
+    project_env = ROOT / ".venv-min"
+    uv = find_uv()
+    env = uv_env(project_env)
+    env_python = str(bin_dir(project_env) / exe("python"))
+    with stage(f"environment .venv-min for {python}, libraries at their floors"):
+        floors = declared_floors()
+        say("declared floors: " + ", ".join(floors))
+        pins = lowest_pins(uv, python, floors, env)
+        say("installing: " + ", ".join(pins))
+        run([uv, "venv", "--clear", "--python", python, str(project_env)], env=env)
+        editables = [arg for path in MIN_EDITABLES for arg in ("-e", str(ROOT / path))]
+        run([uv, "pip", "install", "--python", env_python, *editables, *pins, *test_tools()], env=env)
+    with stage("check the installed versions"):
+        probe = (
+            "import sys\n"
+            "from importlib.metadata import version, PackageNotFoundError\n"
+            "bad = []\n"
+            "for pin in sys.argv[1:]:\n"
+            "    name, wanted = pin.split(';')[0].strip().split('==')\n"
+            "    try:\n"
+            "        got = version(name)\n"
+            "    except PackageNotFoundError:\n"
+            "        continue  # its marker excludes this interpreter\n"
+            "    print(f'{name:20} {got}')\n"
+            "    if got != wanted:\n"
+            "        bad.append(f'{name} {got} (wanted {wanted})')\n"
+            "sys.exit('not at the floor: ' + ', '.join(bad) if bad else 0)\n"
+        )
+        run([env_python, "-c", probe, *pins])
+    with stage("pytest on the floors"):
+        code = run([env_python, "-m", "pytest", *SMOKE_ARGS, *args], env=env, check=False)
+        if code:
+            raise Failed("the smoke run on the declared floors failed", pytest_result(code))
+    return 0
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "test": cmd_test,
+    "smoke": cmd_smoke,
+    "lint": cmd_lint,
+    "minversions": cmd_minversions,
+    "docs": cmd_docs,
+}
 
 
 def main(argv: List[str]) -> int:

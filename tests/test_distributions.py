@@ -314,3 +314,18 @@ def test_third_party_plugin_and_harness(tmp_path, wheelhouse):
     out = run([python, "-m", "pytest", "-v", "-p", "no:cacheprovider", "test_in_worlds.py"], cwd=tmp_path)
     assert "test_lock[threading] PASSED" in out and "test_lock[exampleloop] PASSED" in out, out
     assert "2 passed" in out, out  # asyncio's world needs aiologic-asyncio, not installed here
+
+
+def test_every_code_wheel_ships_py_typed(wheelhouse):
+    """Type checkers read our annotations only from packages that carry a
+    `py.typed` marker: every wheel with code has one per top-level package."""
+    import zipfile
+
+    for wheel in sorted(wheelhouse.glob("*.whl")):
+        names = zipfile.ZipFile(wheel).namelist()
+        packages = {name.split("/")[0] for name in names if name.endswith(".py")}
+        if not packages:
+            assert wheel.name.startswith("aiologic-"), wheel.name  # the code-less meta-package
+            continue
+        missing = sorted(pkg for pkg in packages if f"{pkg}/py.typed" not in names)
+        assert not missing, f"{wheel.name}: no py.typed in {missing}"

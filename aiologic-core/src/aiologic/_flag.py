@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Dict, Generic, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Generic, Tuple, TypeVar, Union, overload
 
 from .meta import MISSING, MissingType
 from .statistics import FlagStatistics
@@ -11,6 +11,7 @@ from .statistics import FlagStatistics
 __all__ = ("Flag",)
 
 _T = TypeVar("_T")
+_D = TypeVar("_D")
 
 
 class _DefaultMarker:
@@ -50,7 +51,13 @@ class Flag(Generic[_T]):
 
     _cell: Dict[int, Tuple[_T]]
 
-    def __new__(cls, marker: Any = MISSING) -> Flag[_T]:
+    @overload
+    def __new__(cls) -> Flag[_T]: ...
+
+    @overload
+    def __new__(cls, marker: _T) -> Flag[_T]: ...
+
+    def __new__(cls, marker: Any = MISSING) -> Flag[Any]:
         self = object.__new__(cls)
         self._cell = {} if marker is MISSING else {_KEY: (marker,)}
         return self
@@ -88,6 +95,18 @@ class Flag(Generic[_T]):
         """A snapshot: whether the flag is set."""
         return FlagStatistics(bool(self._cell))
 
+    @overload
+    def get(self) -> _T: ...
+
+    @overload
+    def get(self, default: _D) -> Union[_T, _D]: ...
+
+    @overload
+    def get(self, *, default_factory: Callable[[], _D]) -> Union[_T, _D]: ...
+
+    @overload
+    def get(self, default: _D, *, default_factory: Callable[[], Any]) -> Union[_T, _D]: ...
+
     def get(self, default: Any = MISSING, *, default_factory: Union[Callable[[], Any], MissingType] = MISSING) -> Any:
         """The marker when set; when unset, `default` if given, else the
         result of `default_factory()` if given, else `LookupError`."""
@@ -100,7 +119,7 @@ class Flag(Generic[_T]):
             return default_factory()
         raise LookupError(repr(self))
 
-    def set(self, marker: Any = DEFAULT_MARKER) -> bool:
+    def set(self, marker: _T = DEFAULT_MARKER) -> bool:
         """Set the flag to `marker` if it is unset (True); if it is set,
         change nothing (False). Of racing setters exactly one wins."""
         if self._cell:

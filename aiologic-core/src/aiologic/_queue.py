@@ -52,6 +52,9 @@ class Queue(ItemQueue[_T], TokenPrimitive):
     @overload
     def __new__(cls: Type[_Q], items: Iterable[_T], /, maxsize: Optional[int] = None) -> _Q: ...
 
+    @overload
+    def __new__(cls: Type[_Q], items: Iterable[_T] = ..., /, *, maxsize: Optional[int]) -> _Q: ...
+
     def __new__(cls, items: Any = NO_ITEMS, /, maxsize: Any = _UNSET) -> Any:
         if maxsize is _UNSET:
             maxsize = None

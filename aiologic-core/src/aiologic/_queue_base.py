@@ -53,6 +53,7 @@ from .statistics import QueueStatistics, WaiterInfo
 __all__ = ("QueueEmpty", "QueueFull")
 
 _T = TypeVar("_T")
+_Self = TypeVar("_Self", bound="ItemQueue[Any]")
 
 #: The default of `items`: no initial items.
 NO_ITEMS: Any = ()
@@ -177,13 +178,13 @@ class ItemQueue(Generic[_T]):
                 stacklevel=3,
             )
 
-    def copy(self) -> Any:
+    def copy(self: _Self) -> _Self:
         """A new queue of the same type and size with the same items
         (deprecated: use `copy.copy`)."""
         warnings.warn("copy() is deprecated: use copy.copy()", DeprecationWarning, stacklevel=2)
         return self._clone()
 
-    def __copy__(self) -> Any:
+    def __copy__(self: _Self) -> _Self:
         self._warn_if_not_empty("copying")
         return self._clone()
 
@@ -194,7 +195,7 @@ class ItemQueue(Generic[_T]):
     def _new_args(self) -> Tuple[Any, ...]:
         return (self._items(),)
 
-    def _clone(self) -> Any:
+    def _clone(self: _Self) -> _Self:
         return type(self)(*self._new_args())
 
     def __len__(self) -> int:

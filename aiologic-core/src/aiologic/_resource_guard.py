@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from .meta import DEFAULT
+from .meta import DEFAULT, DefaultType
 from .statistics import ResourceGuardStatistics
 
 __all__ = ("BusyResourceError", "ResourceGuard")
@@ -26,7 +26,7 @@ class ResourceGuard:
     _free: List[None]
     _action: str
 
-    def __new__(cls, _: Any = DEFAULT, /, action: str = "using") -> ResourceGuard:
+    def __new__(cls, _: DefaultType = DEFAULT, /, action: str = "using") -> ResourceGuard:
         if _ is not DEFAULT:
             raise ValueError("the first argument should not have been passed")
         if not isinstance(action, str):

@@ -128,7 +128,7 @@ class Semaphore(TokenPrimitive):
             lib.backend.checkpoint_after()
         return acquired
 
-    def __enter__(self) -> Any:
+    def __enter__(self: _S) -> _S:
         self.green_acquire()
         return self
 
@@ -152,7 +152,7 @@ class Semaphore(TokenPrimitive):
             await lib.backend.checkpoint_after()
         return acquired
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self: _S) -> _S:
         await self.async_acquire()
         return self
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 from contextvars import ContextVar, Token
-from typing import Any, List, Optional, Tuple, TypeVar
+from typing import Any, Awaitable, Callable, Coroutine, List, Optional, Tuple, TypeVar, overload
 
 from . import _libraries
 from ._libraries import Library, async_library, current_async_library_tlocal, green_library
@@ -170,6 +170,20 @@ def _wrap(value: bool, wrapped: Any) -> Any:
 
 
 _NOTHING: Any = object()
+_R = TypeVar("_R")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@overload
+def enable_checkpoints() -> _Setting: ...
+
+
+@overload
+def enable_checkpoints(wrapped: Awaitable[_R], /) -> Coroutine[Any, Any, _R]: ...
+
+
+@overload
+def enable_checkpoints(wrapped: _F, /) -> _F: ...
 
 
 def enable_checkpoints(wrapped: Any = _NOTHING, /) -> Any:
@@ -179,6 +193,18 @@ def enable_checkpoints(wrapped: Any = _NOTHING, /) -> Any:
     if wrapped is _NOTHING:
         return _Setting(True)
     return _wrap(True, wrapped)
+
+
+@overload
+def disable_checkpoints() -> _Setting: ...
+
+
+@overload
+def disable_checkpoints(wrapped: Awaitable[_R], /) -> Coroutine[Any, Any, _R]: ...
+
+
+@overload
+def disable_checkpoints(wrapped: _F, /) -> _F: ...
 
 
 def disable_checkpoints(wrapped: Any = _NOTHING, /) -> Any:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Generator, TypeVar
+from typing import Any, Awaitable, Callable, Generator, TypeVar, overload
 
 from ._libraries import async_library, green_library
 
 __all__ = ("shield",)
 
 _T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _ShieldedAwaitable:
@@ -32,6 +33,14 @@ class _ShieldedAwaitable:
 
     def __await__(self) -> Generator[Any, Any, Any]:
         return (yield from async_library().backend.shield(self._wrapped).__await__())
+
+
+@overload
+def shield(wrapped: Awaitable[_T], /) -> Awaitable[_T]: ...
+
+
+@overload
+def shield(wrapped: _F, /) -> _F: ...
 
 
 def shield(wrapped: Any, /) -> Any:

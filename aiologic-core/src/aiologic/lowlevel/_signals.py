@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import inspect
 from contextvars import ContextVar, Token
-from typing import Any, List
+from typing import Any, Awaitable, Callable, Coroutine, List, TypeVar, overload
 
 __all__ = ("disable_signal_safety", "enable_signal_safety", "signal_safety_enabled")
 
@@ -103,6 +103,20 @@ def _wrap(value: bool, wrapped: Any) -> Any:
 
 
 _NOTHING: Any = object()
+_R = TypeVar("_R")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@overload
+def enable_signal_safety() -> _Setting: ...
+
+
+@overload
+def enable_signal_safety(wrapped: Awaitable[_R], /) -> Coroutine[Any, Any, _R]: ...
+
+
+@overload
+def enable_signal_safety(wrapped: _F, /) -> _F: ...
 
 
 def enable_signal_safety(wrapped: Any = _NOTHING, /) -> Any:
@@ -113,6 +127,18 @@ def enable_signal_safety(wrapped: Any = _NOTHING, /) -> Any:
     if wrapped is _NOTHING:
         return _Setting(True)
     return _wrap(True, wrapped)
+
+
+@overload
+def disable_signal_safety() -> _Setting: ...
+
+
+@overload
+def disable_signal_safety(wrapped: Awaitable[_R], /) -> Coroutine[Any, Any, _R]: ...
+
+
+@overload
+def disable_signal_safety(wrapped: _F, /) -> _F: ...
 
 
 def disable_signal_safety(wrapped: Any = _NOTHING, /) -> Any:
