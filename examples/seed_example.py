@@ -13,8 +13,10 @@ and prints something like:
     thread=0 task=1 stopped
     thread=1 task=1 stopped
 
-With `anyio.Lock` instead it would raise RuntimeError, and `threading.Lock`
-would deadlock (a waiting task would block its whole event loop).
+With `anyio.Lock` instead the program hangs: a release in one event loop
+does not wake a waiter of the other, so two of the four tasks never finish.
+`threading.Lock` (in a plain `with`) deadlocks both threads: a waiting task
+blocks its whole event loop, including the task that holds the lock.
 
 Run it with ``uv run python examples/seed_example.py`` (anyio comes with the
 ``test`` dependency group that ``scripts/dev.py`` installs).

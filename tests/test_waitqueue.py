@@ -49,9 +49,11 @@ def test_a_give_up_leaves_the_count_exact_and_is_skipped_by_wakers():
     early = park_in_thread(queue, results, payload="early", timeout=0.05)
     wait_until(lambda: len(queue) == 1)
     late = park_in_thread(queue, results, payload="late", timeout=10)
-    wait_until(lambda: len(queue) == 2)
     early.join(10)
-    assert results == [TIMED_OUT] and len(queue) == 1 and queue.payloads() == ["late"]
+    # (On a loaded machine the early waiter may give up before the late one
+    # parks: either way, only the late one is left, and counted.)
+    wait_until(lambda: queue.payloads() == ["late"])
+    assert results == [TIMED_OUT] and len(queue) == 1
     assert queue.unpark(1, "x") == 1
     late.join(10)
     assert results == [TIMED_OUT, "x"]
