@@ -1,33 +1,48 @@
 """The queue scenarios: one scenario per process, started by run.py.
 
 Usage (run.py does this for you):
-    python benchmarks/queue_scenarios.py NAME --runs N [--impl aiologic|culsans]
+    python benchmarks/queue_scenarios.py NAME --runs N [--impl aiologic|culsans] [--smoke]
 
 Like scenarios.py, this file runs in the project's environment ("ours") and
 in the throwaway upstream environment, where it measures either upstream
 aiologic's queues or (with --impl culsans) culsans's, which has the same
-green_*/async_* methods. Every scenario moves items between two threads
-(a plain thread and an asyncio loop, or two loops); the baseline is the
-standard library's way of doing the same, measured in the same process, in
-turns with the queue. Figures are seconds per item (per round trip for the
-ping-pong).
+green_*/async_* methods. Every scenario streams items from a producer in one
+thread to a consumer in another (a plain thread, an asyncio loop, a trio run,
+a gevent hub), one table per kind of queue; the baseline is the standard
+library's way of doing the same, measured in the same process, in turns with
+the queues. Where janus is installed (the project's `bench` dependency
+group), the process also measures janus's queue in the scenarios it serves
+(a plain thread and the asyncio loop). Figures are seconds per item (per
+round trip for the ping-pong).
+
+Size: each measurement of the slowest implementation lasts about
+`--seconds` (default 0.1 s). `--smoke`, or BENCH_SMOKE=1 in the
+environment, moves a fixed 200 items per measurement instead: each scenario
+then takes about a second.
 
 Python 3.8-compatible on purpose.
 """
 
 import argparse
 import asyncio
+import gc
 import json
+import os
 import platform
 import queue as stdlib_queue
 import sys
 import threading
 
 import aiologic
-from scenarios import calibrate, interleave, perf_counter
+from scenarios import perf_counter
 
 SCENARIOS = {}
 MAXSIZE = 1024
+SMOKE_ITEMS = 200
+SMOKE_MAXSIZE = 16  # so that the smoke run's puts wait for room too
+BOUNDED_KINDS = ("Queue", "LifoQueue", "PriorityQueue")
+UNBOUNDED_KINDS = ("SimpleQueue", "SimpleLifoQueue", "Queue", "LifoQueue", "PriorityQueue")
+SETTINGS = {"seconds": 0.1, "smoke": False, "maxsize": MAXSIZE}
 
 
 def scenario(name, description, target):
@@ -40,15 +55,195 @@ def scenario(name, description, target):
     return register
 
 
-def queue_factory(impl, bounded):
-    """The queue class measured, and its label."""
-    if impl == "culsans":
+def optional(name):
+    """An optional module, or None."""
+    try:
+        return __import__(name)
+    except ImportError:
+        return None
+
+
+class Skip(Exception):
+    """The scenario cannot run here (a library is missing)."""
+
+
+# -- measuring ---------------------------------------------------------------
+
+
+def interleave(measures, n, runs, warmup):
+    samples = {label: [] for label in measures}
+    for round_ in range(warmup + runs):
+        for label, measure in measures.items():
+            gc.collect()
+            seconds = measure(n)
+            if round_ >= warmup:
+                samples[label].append(seconds)
+    return samples
+
+
+def calibrate(measure):
+    """Items per measurement that make `measure` last about SETTINGS["seconds"]."""
+    n = 2000
+    seconds = max(measure(n) for _ in range(2))
+    return max(1000, int(n * SETTINGS["seconds"] / max(seconds, 1e-9)))
+
+
+def table(title, kind, target, measures, runs, baseline):
+    """Measure {label: measure(n) -> seconds} in turns; one result table."""
+    if SETTINGS["smoke"]:
+        n, warmup = SMOKE_ITEMS, 1
+    else:
+        n, warmup = min(calibrate(measure) for measure in measures.values()), 1
+    samples = interleave(measures, n, runs, warmup)
+    return {
+        "title": title,
+        "kind": kind.name,
+        "bounded": kind.bounded,
+        "mode": "throughput",
+        "target": target,
+        "baseline": baseline,
+        "iterations": n,
+        "samples": {label: [s / n for s in values] for label, values in samples.items()},
+    }
+
+
+# -- the kinds of queue, and how each implementation makes and uses them -------
+
+
+class Kind:
+    """One kind of queue: SimpleQueue, SimpleLifoQueue, or Queue, LifoQueue,
+    PriorityQueue, bounded (maxsize=MAXSIZE) or not."""
+
+    def __init__(self, name, bounded):
+        self.name = name
+        self.bounded = bounded
+        self.simple = name.startswith("Simple")
+        self.maxsize = SETTINGS["maxsize"] if bounded else 0
+        # The class of the same order in libraries that have no SimpleQueue.
+        self.general = {"SimpleQueue": "Queue", "SimpleLifoQueue": "LifoQueue"}.get(name, name)
+        self.title = "%s(maxsize=%d)" % (name, self.maxsize) if bounded else "%s()" % name
+
+
+class Aiologic:
+    """aiologic's queues (ours or upstream): `put` for a SimpleQueue, which
+    never blocks, `green_put`/`async_put` for the others."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.label = "aiologic.%s" % kind.name
+        cls = getattr(aiologic, kind.name)
+        self.make = (lambda: cls(maxsize=kind.maxsize)) if kind.bounded else cls
+
+    def close(self, q):
+        pass
+
+    def green_put(self, q):
+        return q.put if self.kind.simple else q.green_put
+
+    def async_put(self, q):
+        """(put, whether its result must be awaited)"""
+        return (q.put, False) if self.kind.simple else (q.async_put, True)
+
+    def green_get(self, q):
+        return q.green_get
+
+    def async_get(self, q):
+        return q.async_get
+
+
+class Culsans(Aiologic):
+    """culsans's queues (no SimpleQueue: the unbounded queue of the same
+    order, its `put_nowait` where ours is a SimpleQueue's `put`)."""
+
+    def __init__(self, kind):
         import culsans
 
-        return (lambda: culsans.Queue(MAXSIZE if bounded else 0)), "culsans.Queue"
-    if bounded:
-        return (lambda: aiologic.Queue(maxsize=MAXSIZE)), "aiologic.Queue"
-    return aiologic.SimpleQueue, "aiologic.SimpleQueue"
+        self.kind = kind
+        self.label = "culsans.%s" % kind.general
+        cls = getattr(culsans, kind.general)
+        self.make = lambda: cls(kind.maxsize)
+
+    def green_put(self, q):
+        return q.green_put
+
+    def async_put(self, q):
+        return (q.put_nowait, False) if self.kind.simple else (q.async_put, True)
+
+
+class Janus(Aiologic):
+    """janus's queues: a sync side for threads and an async side bound to
+    one asyncio loop, where it is made (janus 1.0 needs a running loop)."""
+
+    def __init__(self, kind, janus, loop):
+        self.kind = kind
+        self.loop = loop
+        self.label = "janus.%s" % kind.general
+        self.cls = getattr(janus, kind.general)
+
+    def make(self):
+        async def make():
+            return self.cls(self.kind.maxsize)
+
+        return self.loop.run_until_complete(make())
+
+    def close(self, q):
+        q.close()
+        self.loop.run_until_complete(q.wait_closed())
+
+    def green_put(self, q):
+        return q.sync_q.put
+
+    def async_put(self, q):
+        return (q.async_q.put_nowait, False) if self.kind.simple else (q.async_q.put, True)
+
+    def green_get(self, q):
+        return q.sync_q.get
+
+    def async_get(self, q):
+        return q.async_q.get
+
+
+def implementations(impl, kind, loop, janus_too):
+    """The queue implementations this process measures for `kind`."""
+    impls = [Culsans(kind) if impl == "culsans" else Aiologic(kind)]
+    janus = optional("janus") if janus_too and impl == "aiologic" else None
+    if janus is not None:
+        impls.append(Janus(kind, janus, loop))
+    return impls
+
+
+# -- producers: a plain thread, an asyncio loop in a thread, trio, gevent ----------
+
+# Each runs `produce(n)` (a function for the green sides, a coroutine function
+# for the async ones) in a thread of its own and returns a join().
+
+
+def in_thread(target, *args):
+    thread = threading.Thread(target=target, args=args)
+    thread.start()
+    return thread.join
+
+
+def thread_producer(produce, n):
+    return in_thread(produce, n)
+
+
+def gevent_producer(produce, n):
+    """A gevent hub in a fresh thread, no monkey-patching: the producer is a
+    greenlet there."""
+    import gevent
+
+    def run():
+        gevent.spawn(produce, n).get()
+        gevent.get_hub().destroy(destroy_loop=True)
+
+    return in_thread(run)
+
+
+def trio_producer(produce, n):
+    import trio
+
+    return in_thread(trio.run, produce, n)
 
 
 class LoopThread:
@@ -59,234 +254,326 @@ class LoopThread:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
 
-    def run(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+    def producer(self, produce, n):
+        return asyncio.run_coroutine_threadsafe(produce(n), self.loop).result
 
 
-def timed(producer, consume, run_consumer):
-    """Start `producer` in a thread, run the consumer where `run_consumer`
-    runs it; seconds until both are done."""
-    thread = threading.Thread(target=producer)
-    t0 = perf_counter()
-    thread.start()
-    run_consumer(consume)
-    thread.join()
-    return perf_counter() - t0
+def green_producer(put):
+    def produce(n):
+        for i in range(n):
+            put(i)
+
+    return produce
 
 
-def table(title, target, measures, runs, baseline):
-    n = min(calibrate(measure, guess_ns=2000) for measure in measures.values())
-    samples = interleave({label: (lambda m=measure: m(n)) for label, measure in measures.items()}, runs)
-    return {
-        "title": title,
-        "mode": "throughput",
-        "target": target,
-        "baseline": baseline,
-        "iterations": n,
-        "samples": {label: [s / n for s in values] for label, values in samples.items()},
-    }
+def async_producer(put, awaited):
+    if awaited:
 
-
-# -- a plain thread puts, an asyncio task gets -----------------------------------
-
-
-def thread_to_asyncio(impl, bounded, runs, title, target):
-    main_loop = asyncio.new_event_loop()
-    make, label = queue_factory(impl, bounded)
-
-    def ours(n):
-        q = make()
-        put = q.put if hasattr(q, "put") and not bounded and impl != "culsans" else q.green_put
-
-        def producer():
-            for i in range(n):
-                put(i)
-
-        async def consume():
-            get = q.async_get
-            for _ in range(n):
-                await get()
-
-        return timed(producer, consume, lambda c: main_loop.run_until_complete(c()))
-
-    def baseline(n):
-        aq = asyncio.Queue()
-        call = main_loop.call_soon_threadsafe
-        put_nowait = aq.put_nowait
-
-        def producer():
-            for i in range(n):
-                call(put_nowait, i)
-
-        async def consume():
-            get = aq.get
-            for _ in range(n):
-                await get()
-
-        return timed(producer, consume, lambda c: main_loop.run_until_complete(c()))
-
-    base = "call_soon_threadsafe"
-    return [table(title, target, {label: ours, base: baseline}, runs, base)]
-
-
-@scenario(
-    "queue-thread-to-asyncio",
-    "Queue(maxsize=1024): a plain thread puts, an asyncio task gets",
-    ">= culsans in the same run (culsans ~2.5-3.6x, upstream ~0.15x)",
-)
-def queue_thread_to_asyncio(runs, impl):
-    return thread_to_asyncio(impl, True, runs, "thread -> asyncio, bounded", queue_thread_to_asyncio.target)
-
-
-@scenario(
-    "simplequeue-thread-to-asyncio",
-    "SimpleQueue (culsans: unbounded Queue): a plain thread puts, an asyncio task gets",
-    ">= 7x (upstream ~7.05x)",
-)
-def simplequeue_thread_to_asyncio(runs, impl):
-    return thread_to_asyncio(impl, False, runs, "thread -> asyncio, simple", simplequeue_thread_to_asyncio.target)
-
-
-# -- an asyncio task puts, a plain thread gets -------------------------------------
-
-
-@scenario(
-    "queue-asyncio-to-thread",
-    "Queue(maxsize=1024): an asyncio task puts, a plain thread gets",
-    ">= culsans in the same run (culsans ~1.15x, upstream ~0.04x)",
-)
-def queue_asyncio_to_thread(runs, impl):
-    main_loop = asyncio.new_event_loop()
-    make, label = queue_factory(impl, True)
-
-    def measure(make_queue, put_async, get_green):
-        def run(n):
-            q = make_queue()
-            def consumer():
-                get = get_green(q)
-                for _ in range(n):
-                    get()
-
-            async def produce():
-                put = put_async(q)
-                for i in range(n):
-                    await put(i)
-
-            thread = threading.Thread(target=consumer)
-            t0 = perf_counter()
-            thread.start()
-            main_loop.run_until_complete(produce())
-            thread.join()
-            return perf_counter() - t0
-
-        return run
-
-    def stdlib_put(q):
-        # queue.Queue's put, made awaitable: the task calls it directly (it
-        # never blocks, the queue being unbounded).
-        put = q.put
-
-        async def aput(item):
-            put(item)
-
-        return aput
-
-    ours = measure(make, lambda q: q.async_put, lambda q: q.green_get)
-    baseline = measure(stdlib_queue.Queue, stdlib_put, lambda q: q.get)
-    base = "queue.Queue"
-    return [table("asyncio -> thread, bounded", queue_asyncio_to_thread.target, {label: ours, base: baseline}, runs, base)]
-
-
-# -- loop to loop ------------------------------------------------------------------
-
-
-@scenario(
-    "queue-loop-to-loop",
-    "Queue(maxsize=1024): an asyncio task in one thread puts, an asyncio task in another thread gets",
-    ">= culsans in the same run (culsans ~3.4x, upstream ~0.12x)",
-)
-def queue_loop_to_loop(runs, impl):
-    main_loop = asyncio.new_event_loop()
-    producer_loop = LoopThread()
-    make, label = queue_factory(impl, True)
-
-    def ours(n):
-        q = make()
-
-        async def produce():
-            put = q.async_put
+        async def produce(n):
             for i in range(n):
                 await put(i)
 
-        async def consume():
-            get = q.async_get
-            for _ in range(n):
-                await get()
+    else:
 
-        t0 = perf_counter()
-        done = producer_loop.run(produce())
-        main_loop.run_until_complete(consume())
-        done.result()
-        return perf_counter() - t0
-
-    def baseline(n):
-        aq = asyncio.Queue()
-        call = main_loop.call_soon_threadsafe
-        put_nowait = aq.put_nowait
-
-        async def produce():
+        async def produce(n):
             for i in range(n):
-                call(put_nowait, i)
+                put(i)
 
-        async def consume():
-            get = aq.get
-            for _ in range(n):
-                await get()
-
-        t0 = perf_counter()
-        done = producer_loop.run(produce())
-        main_loop.run_until_complete(consume())
-        done.result()
-        return perf_counter() - t0
-
-    base = "call_soon_threadsafe"
-    return [table("loop -> loop, bounded", queue_loop_to_loop.target, {label: ours, base: baseline}, runs, base)]
+    return produce
 
 
-# -- ping-pong ---------------------------------------------------------------------
+def async_consumer(get):
+    async def consume(n):
+        for _ in range(n):
+            await get()
+
+    return consume
+
+
+def executor_consumer(sq, loop):
+    """The stdlib's asyncio side of a bounded queue.Queue: `get_nowait`, and
+    when the queue is empty, the blocking `get` in the loop's executor."""
+    get_nowait, get, empty = sq.get_nowait, sq.get, stdlib_queue.Empty
+
+    async def consume(n):
+        for _ in range(n):
+            try:
+                get_nowait()
+            except empty:
+                await loop.run_in_executor(None, get)
+
+    return consume
+
+
+# -- streams into an asyncio loop: thread, loop, trio or gevent -> asyncio ----------
+
+SIDES = {
+    # side: (how its producer runs, whether it is async, name)
+    "thread": (thread_producer, False, "a plain thread"),
+    "loop": (None, True, "an asyncio task in another thread"),
+    "trio": (trio_producer, True, "a trio task in another thread"),
+    "gevent": (gevent_producer, False, "a greenlet of a gevent hub in another thread (no monkey-patching)"),
+}
+
+
+def stdlib_full_put(side, sq, producer_loop):
+    """The stdlib's producer side of a bounded queue.Queue: `put_nowait`, and
+    when the queue is full, the blocking `put` in a worker thread (the
+    loop's executor, trio.to_thread, gevent's threadpool); a plain thread
+    just calls `put`."""
+    put_nowait, put, full = sq.put_nowait, sq.put, stdlib_queue.Full
+    if side == "thread":
+        return green_producer(put)
+    if side == "gevent":
+        import gevent
+
+        def produce(n):
+            pool = gevent.get_hub().threadpool
+            for i in range(n):
+                try:
+                    put_nowait(i)
+                except full:
+                    pool.apply(put, (i,))
+
+        return produce
+    if side == "trio":
+        import trio
+
+        run_sync = trio.to_thread.run_sync
+
+        async def produce(n):
+            for i in range(n):
+                try:
+                    put_nowait(i)
+                except full:
+                    await run_sync(put, i)
+
+        return produce
+
+    async def produce(n):
+        for i in range(n):
+            try:
+                put_nowait(i)
+            except full:
+                await producer_loop.run_in_executor(None, put, i)
+
+    return produce
+
+
+def check_side(side):
+    if side == "trio" and optional("trio") is None:
+        raise Skip("trio is not installed here")
+    if side == "gevent":
+        if platform.python_implementation() != "CPython":
+            raise Skip("gevent: CPython only")
+        if optional("gevent") is None:
+            raise Skip("gevent is not installed here")
+
+
+def into_asyncio(side, bounded, runs, impl):
+    """One table per kind: a producer on `side` streams items into a
+    consumer task of the main thread's asyncio loop."""
+    check_side(side)
+    start, is_async, _ = SIDES[side]
+    main_loop = asyncio.new_event_loop()
+    producer_loop = None
+    if side == "loop":
+        producer_loop = LoopThread()
+        start = producer_loop.producer
+    tables = []
+    for kind in kinds(bounded):
+
+        def measure(make, close, producer, consumer):
+            def run(n):
+                q = make()
+                produce, consume = producer(q), consumer(q)
+                t0 = perf_counter()
+                join = start(produce, n)
+                main_loop.run_until_complete(consume(n))
+                join()
+                seconds = perf_counter() - t0
+                close(q)
+                return seconds
+
+            return run
+
+        measures = {}
+        for queue_impl in implementations(impl, kind, main_loop, janus_too=side == "thread"):
+            if is_async:
+                producer = lambda q, i=queue_impl: async_producer(*i.async_put(q))  # noqa: E731
+            else:
+                producer = lambda q, i=queue_impl: green_producer(i.green_put(q))  # noqa: E731
+            consumer = lambda q, i=queue_impl: async_consumer(i.async_get(q))  # noqa: E731
+            measures[queue_impl.label] = measure(queue_impl.make, queue_impl.close, producer, consumer)
+        if bounded:
+            # queue.Queue of the same order, its waits in worker threads.
+            base = "queue.%s+executor" % kind.general
+            stdlib_cls = getattr(stdlib_queue, kind.general)
+            measures[base] = measure(
+                lambda: stdlib_cls(kind.maxsize),
+                lambda q: None,
+                lambda q: stdlib_full_put(side, q, producer_loop and producer_loop.loop),
+                lambda q: executor_consumer(q, main_loop),
+            )
+        else:
+            # asyncio's queue of the same order, fed through the loop.
+            base = "call_soon_threadsafe"
+            asyncio_cls = getattr(asyncio, kind.general)
+
+            def base_producer(aq):
+                call, put_nowait = main_loop.call_soon_threadsafe, aq.put_nowait
+                if is_async:
+
+                    async def produce(n):
+                        for i in range(n):
+                            call(put_nowait, i)
+
+                    return produce
+
+                def produce(n):
+                    for i in range(n):
+                        call(put_nowait, i)
+
+                return produce
+
+            measures[base] = measure(
+                # made in the loop: asyncio.Queue binds its loop on 3.8 and 3.9
+                lambda: main_loop.run_until_complete(made(asyncio_cls)),
+                lambda q: None,
+                base_producer,
+                lambda aq: async_consumer(aq.get),
+            )
+        title = "%s -> asyncio, %s" % (side, kind.title)
+        tables.append(table(title, kind, TARGET, measures, runs, base))
+    return tables
+
+
+async def made(cls):
+    return cls()
+
+
+def kinds(bounded):
+    return [Kind(name, bounded) for name in (BOUNDED_KINDS if bounded else UNBOUNDED_KINDS)]
+
+
+TARGET = ">= upstream and >= culsans in the same run"
+
+
+def stream_scenarios(side, into):
+    """Register the bounded and the unbounded scenario of one direction."""
+    where = SIDES[side][2] if into == "asyncio" else "an asyncio task"
+    to = "an asyncio task of another thread" if into == "asyncio" else "a plain thread"
+    for bounded in (True, False):
+        name = "queue-%s-to-%s%s" % (side, "loop" if side == "loop" else into, "" if bounded else "-unbounded")
+        what = "%s(maxsize=%d) each" % ("/".join(BOUNDED_KINDS), MAXSIZE) if bounded else "/".join(UNBOUNDED_KINDS)
+        description = "%s: %s puts, %s gets" % (what, where, to)
+        if into == "asyncio":
+            func = lambda runs, impl, side=side, bounded=bounded: into_asyncio(side, bounded, runs, impl)  # noqa: E731
+        else:
+            func = lambda runs, impl, bounded=bounded: asyncio_to_thread(bounded, runs, impl)  # noqa: E731
+        scenario(name, description, TARGET)(func)
+
+
+# -- asyncio -> a plain thread ---------------------------------------------------------
+
+
+def asyncio_to_thread(bounded, runs, impl):
+    main_loop = asyncio.new_event_loop()
+    tables = []
+    for kind in kinds(bounded):
+
+        def measure(make, close, producer, consumer):
+            def run(n):
+                q = make()
+                produce, consume = producer(q), consumer(q)
+                t0 = perf_counter()
+                join = in_thread(consume, n)
+                main_loop.run_until_complete(produce(n))
+                join()
+                seconds = perf_counter() - t0
+                close(q)
+                return seconds
+
+            return run
+
+        measures = {}
+        for queue_impl in implementations(impl, kind, main_loop, janus_too=True):
+            measures[queue_impl.label] = measure(
+                queue_impl.make,
+                queue_impl.close,
+                lambda q, i=queue_impl: async_producer(*i.async_put(q)),
+                lambda q, i=queue_impl: green_consumer(i.green_get(q)),
+            )
+        if bounded:
+            base = "queue.%s+executor" % kind.general
+            stdlib_cls = getattr(stdlib_queue, kind.general)
+            producer = lambda q: stdlib_full_put("loop", q, main_loop)  # noqa: E731
+        else:
+            # queue.SimpleQueue for a SimpleQueue (all in C), else the
+            # queue.Queue of the same order; the task's put never blocks.
+            stdlib_cls = stdlib_queue.SimpleQueue if kind.name == "SimpleQueue" else getattr(stdlib_queue, kind.general)
+            base = "queue.%s" % stdlib_cls.__name__
+            producer = lambda q: async_producer(q.put, False)  # noqa: E731
+        args = (kind.maxsize,) if bounded else ()
+        measures[base] = measure(lambda: stdlib_cls(*args), lambda q: None, producer, lambda q: green_consumer(q.get))
+        tables.append(table("asyncio -> thread, %s" % kind.title, kind, TARGET, measures, runs, base))
+    return tables
+
+
+def green_consumer(get):
+    def consume(n):
+        for _ in range(n):
+            get()
+
+    return consume
+
+
+for _side in ("thread", "loop", "trio", "gevent"):
+    stream_scenarios(_side, "asyncio")
+stream_scenarios("asyncio", "thread")
+
+
+# -- ping-pong -------------------------------------------------------------------------
 
 
 @scenario(
     "queue-ping-pong",
-    "round trips thread <-> asyncio task through two SimpleQueues (culsans: unbounded Queues)",
-    ">= 1.0x the threading.Event + call_soon_threadsafe baseline",
+    "round trips plain thread <-> asyncio task through two SimpleQueues (culsans, janus: unbounded Queues)",
+    ">= 1.0x the threading.Event + call_soon_threadsafe baseline; >= upstream, culsans",
 )
 def queue_ping_pong(runs, impl):
     main_loop = asyncio.new_event_loop()
-    make, label = queue_factory(impl, False)
+    kind = Kind("SimpleQueue", False)
 
-    def ours(n):
-        ping, pong = make(), make()
-        if impl == "culsans":
-            send_ping, send_pong = ping.green_put, pong.put_nowait
-        else:
-            send_ping, send_pong = ping.put, pong.put
+    def measure(queue_impl):
+        def run(n):
+            ping, pong = queue_impl.make(), queue_impl.make()
+            send_ping, get_pong = queue_impl.green_put(ping), queue_impl.green_get(pong)
+            get_ping, (send_pong, awaited) = queue_impl.async_get(ping), queue_impl.async_put(pong)
+            assert not awaited  # a SimpleQueue's put, or put_nowait
 
-        def player():
-            get = pong.green_get
-            for i in range(n):
-                send_ping(i)
-                get()
+            def player():
+                for i in range(n):
+                    send_ping(i)
+                    get_pong()
 
-        async def echo():
-            get = ping.async_get
-            for _ in range(n):
-                send_pong(await get())
+            async def echo():
+                for _ in range(n):
+                    send_pong(await get_ping())
 
-        return timed(player, echo, lambda c: main_loop.run_until_complete(c()))
+            t0 = perf_counter()
+            join = in_thread(player)
+            main_loop.run_until_complete(echo())
+            join()
+            seconds = perf_counter() - t0
+            queue_impl.close(ping)
+            queue_impl.close(pong)
+            return seconds
+
+        return run
 
     def baseline(n):
-        there = asyncio.Event()
+        there = main_loop.run_until_complete(made(asyncio.Event))
         back = threading.Event()
         call = main_loop.call_soon_threadsafe
 
@@ -302,10 +589,16 @@ def queue_ping_pong(runs, impl):
                 there.clear()
                 back.set()
 
-        return timed(player, echo, lambda c: main_loop.run_until_complete(c()))
+        t0 = perf_counter()
+        join = in_thread(player)
+        main_loop.run_until_complete(echo())
+        join()
+        return perf_counter() - t0
 
+    measures = {i.label: measure(i) for i in implementations(impl, kind, main_loop, janus_too=True)}
     base = "Event+call_soon_threadsafe"
-    return [table("ping-pong round trip", queue_ping_pong.target, {label: ours, base: baseline}, runs, base)]
+    measures[base] = baseline
+    return [table("ping-pong round trip, thread <-> asyncio", kind, queue_ping_pong.target, measures, runs, base)]
 
 
 def main():
@@ -313,25 +606,41 @@ def main():
     parser.add_argument("scenario", choices=sorted(SCENARIOS))
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--impl", choices=("aiologic", "culsans"), default="aiologic")
+    parser.add_argument(
+        "--seconds", type=float, default=SETTINGS["seconds"], help="length of one measurement (default %(default)s)"
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="%d items per measurement (also BENCH_SMOKE=1)" % SMOKE_ITEMS
+    )
     args = parser.parse_args()
+    SETTINGS["seconds"] = args.seconds
+    SETTINGS["smoke"] = args.smoke or os.environ.get("BENCH_SMOKE", "") not in ("", "0")
+    if SETTINGS["smoke"]:
+        SETTINGS["maxsize"] = SMOKE_MAXSIZE
     measured = "culsans" if args.impl == "culsans" else "aiologic"
     print("  measures:    %s (%s)" % (SCENARIOS[args.scenario].description, measured))
     print("  interpreter: %s %s" % (platform.python_implementation(), sys.version.replace("\n", " ")))
     print("  executable:  %s" % sys.executable)
     print("  aiologic:    %s (version %s)" % (aiologic.__file__, getattr(aiologic, "__version__", "?")))
-    if args.impl == "culsans":
-        import culsans
-
-        print("  culsans:     %s (version %s)" % (culsans.__file__, getattr(culsans, "__version__", "?")))
+    for name in ("culsans",) if args.impl == "culsans" else ("janus",):
+        module = optional(name)
+        if module is not None:
+            print("  %-12s %s (version %s)" % (name + ":", module.__file__, getattr(module, "__version__", "?")))
+    if SETTINGS["smoke"]:
+        print("  size:        smoke (%d items per measurement, maxsize %d)" % (SMOKE_ITEMS, SMOKE_MAXSIZE))
     sys.stdout.flush()
-    tables = SCENARIOS[args.scenario](args.runs, args.impl)
     result = {
-        "tables": tables,
         "implementation": platform.python_implementation(),
         "python": sys.version.split()[0],
         "aiologic_file": aiologic.__file__,
         "aiologic_version": getattr(aiologic, "__version__", "?"),
     }
+    try:
+        result["tables"] = SCENARIOS[args.scenario](args.runs, args.impl)
+    except Skip as reason:
+        print("  skipped:     %s" % reason)
+        result["skipped"] = str(reason)
+        result["tables"] = []
     print("RESULT " + json.dumps(result))
 
 
