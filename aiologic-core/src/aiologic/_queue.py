@@ -97,17 +97,26 @@ class Queue(ItemQueue[_T], TokenPrimitive):
             if excess.take():
                 return
             self._excess = None  # paid off for good: nothing adds to it
-        if self._putting:
-            self._give_back()  # to the oldest putter, if one is parked
-            return
+        putting = self._putting
+        if putting:
+            # Someone is between deciding to park and leaving. Only a parked
+            # putter takes the place from our hand (`_give_back`); one that
+            # was woken but has not run yet, the common case while the two
+            # sides stream, leaves it to the pool, as below.
+            holder = self._waiters
+            if holder and holder[0]._parked:
+                self._give_back()  # to the oldest putter
+                return
         room = self._room
         cache = room.cache
         if len(cache) < CACHE_SIZE:
             cache.append(None)  # `Count.put`'s common case, inline
         else:
             room.put()
-        if self._putting:  # a putter parked meanwhile
-            self._recheck()
+        if putting:  # a putter may have parked meanwhile (`_recheck`'s test, inline)
+            holder = self._waiters
+            if holder and holder[0]._parked:
+                self._recheck()
 
     # -- put -------------------------------------------------------------------
 
@@ -145,7 +154,9 @@ class Queue(ItemQueue[_T], TokenPrimitive):
         # `_store_item`, inline.
         self._store(item)
         if self._getting:
-            self._hand_over()
+            holder = self._getters
+            if holder and holder[0]._parked:  # `_hand_over`'s test, inline
+                self._hand_over()
         if lib is not None:
             lib.backend.checkpoint_after()
 
@@ -183,7 +194,9 @@ class Queue(ItemQueue[_T], TokenPrimitive):
         # `_store_item`, inline.
         self._store(item)
         if self._getting:
-            self._hand_over()
+            holder = self._getters
+            if holder and holder[0]._parked:  # `_hand_over`'s test, inline
+                self._hand_over()
         if lib is not None:
             await lib.backend.checkpoint_after()
 
