@@ -18,7 +18,7 @@ from .lowlevel import _libraries
 from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_library
 from .lowlevel._libraries import current_async_library_tlocal
 from .lowlevel._validation import check_int, check_timeout
-from ._counts import CACHE_SIZE, Count
+from ._counts import Count
 from ._queue_base import NO_ITEMS, ItemQueue, QueueEmpty, QueueFull, heap, lifo, own_members
 from ._tokens import TokenPrimitive
 from ._waitqueue import TIMED_OUT
@@ -29,6 +29,14 @@ _T = TypeVar("_T")
 _Q = TypeVar("_Q", bound="Queue[Any]")
 
 _UNSET: Any = object()
+
+#: How many free places a get may leave in the count's cache (a list, where
+#: a put takes one with `list.pop()`), beyond `Count`'s own few dozen: the
+#: rest go to its integer, under its lock. A stream that fills and drains
+#: the queue would otherwise move every place past the first few dozen
+#: through that lock; with this many, a queue of up to 1024 places keeps
+#: them all in the list (8 bytes each).
+PLACES_CACHED = 1024
 
 
 @own_members
@@ -109,7 +117,7 @@ class Queue(ItemQueue[_T], TokenPrimitive):
                 return
         room = self._room
         cache = room.cache
-        if len(cache) < CACHE_SIZE:
+        if len(cache) < PLACES_CACHED:
             cache.append(None)  # `Count.put`'s common case, inline
         else:
             room.put()
