@@ -18,7 +18,8 @@ round trip for the ping-pong).
 Size: each measurement of the slowest implementation lasts about
 `--seconds` (default 0.1 s). `--smoke`, or BENCH_SMOKE=1 in the
 environment, moves a fixed 200 items per measurement instead: each scenario
-then takes about a second.
+then takes about a second. `--clock cpu`, or BENCH_CLOCK=cpu, times the
+process's CPU time instead of the wall clock.
 
 Python 3.8-compatible on purpose.
 """
@@ -477,7 +478,8 @@ def stream_scenarios(side, into):
     to = "an asyncio task of another thread" if into == "asyncio" else "a plain thread"
     for bounded in (True, False):
         name = "queue-%s-to-%s%s" % (side, "loop" if side == "loop" else into, "" if bounded else "-unbounded")
-        what = "%s(maxsize=%d) each" % ("/".join(BOUNDED_KINDS), MAXSIZE) if bounded else "/".join(UNBOUNDED_KINDS)
+        what = "%s(maxsize=%d; %d with --smoke) each" % ("/".join(BOUNDED_KINDS), MAXSIZE, SMOKE_MAXSIZE)
+        what = what if bounded else "/".join(UNBOUNDED_KINDS)
         description = "%s: %s puts, %s gets" % (what, where, to)
         if into == "asyncio":
             func = lambda runs, impl, side=side, bounded=bounded: into_asyncio(side, bounded, runs, impl)  # noqa: E731
