@@ -1,16 +1,25 @@
 """The queue scenarios: one scenario per process, started by run.py.
 
 Usage (run.py does this for you):
-    python benchmarks/queue_scenarios.py NAME --runs N [--impl aiologic|culsans]
+    python benchmarks/queue_scenarios.py NAME --runs N [--impl aiologic|culsans] [--smoke]
 
 Like scenarios.py, this file runs in the project's environment ("ours") and
 in the throwaway upstream environment, where it measures either upstream
 aiologic's queues or (with --impl culsans) culsans's, which has the same
-green_*/async_* methods. Every scenario moves items between two threads
-(a plain thread and an asyncio loop, or two loops); the baseline is the
-standard library's way of doing the same, measured in the same process, in
-turns with the queue. Figures are seconds per item (per round trip for the
-ping-pong).
+green_*/async_* methods. Every scenario streams items from a producer in one
+thread to a consumer in another (a plain thread, an asyncio loop, a trio run,
+a gevent hub), one table per kind of queue; the baseline is the standard
+library's way of doing the same, measured in the same process, in turns with
+the queues. Where janus is installed (the project's `bench` dependency
+group), the process also measures janus's queue in the scenarios it serves
+(a plain thread and the asyncio loop). Figures are seconds per item (per
+round trip for the ping-pong).
+
+Size: each measurement of the slowest implementation lasts about
+`--seconds` (default 0.1 s). `--smoke`, or BENCH_SMOKE=1 in the
+environment, moves a fixed 200 items per measurement instead: each scenario
+then takes about a second. `--clock cpu`, or BENCH_CLOCK=cpu, times the
+process's CPU time instead of the wall clock.
 
 Python 3.8-compatible on purpose.
 """
@@ -18,16 +27,41 @@ Python 3.8-compatible on purpose.
 import argparse
 import asyncio
 import json
+import os
 import platform
 import queue as stdlib_queue
 import sys
 import threading
 
 import aiologic
-from scenarios import calibrate, interleave, perf_counter
+from queue_parts import (
+    BOUNDED_KINDS,
+    CLOCKS,
+    MAXSIZE,
+    SETTINGS,
+    SIDES,
+    SMOKE_ITEMS,
+    SMOKE_MAXSIZE,
+    UNBOUNDED_KINDS,
+    Kind,
+    LoopThread,
+    Skip,
+    async_consumer,
+    async_producer,
+    check_side,
+    executor_consumer,
+    green_consumer,
+    green_producer,
+    implementations,
+    in_thread,
+    kinds,
+    now,
+    optional,
+    stdlib_full_put,
+    table,
+)
 
 SCENARIOS = {}
-MAXSIZE = 1024
 
 
 def scenario(name, description, target):
@@ -40,253 +74,201 @@ def scenario(name, description, target):
     return register
 
 
-def queue_factory(impl, bounded):
-    """The queue class measured, and its label."""
-    if impl == "culsans":
-        import culsans
-
-        return (lambda: culsans.Queue(MAXSIZE if bounded else 0)), "culsans.Queue"
-    if bounded:
-        return (lambda: aiologic.Queue(maxsize=MAXSIZE)), "aiologic.Queue"
-    return aiologic.SimpleQueue, "aiologic.SimpleQueue"
-
-
-class LoopThread:
-    """An asyncio loop running in a thread of its own, for the whole process."""
-
-    def __init__(self):
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
-
-
-def timed(producer, consume, run_consumer):
-    """Start `producer` in a thread, run the consumer where `run_consumer`
-    runs it; seconds until both are done."""
-    thread = threading.Thread(target=producer)
-    t0 = perf_counter()
-    thread.start()
-    run_consumer(consume)
-    thread.join()
-    return perf_counter() - t0
-
-
-def table(title, target, measures, runs, baseline):
-    n = min(calibrate(measure, guess_ns=2000) for measure in measures.values())
-    samples = interleave({label: (lambda m=measure: m(n)) for label, measure in measures.items()}, runs)
-    return {
-        "title": title,
-        "mode": "throughput",
-        "target": target,
-        "baseline": baseline,
-        "iterations": n,
-        "samples": {label: [s / n for s in values] for label, values in samples.items()},
-    }
-
-
-# -- a plain thread puts, an asyncio task gets -----------------------------------
-
-
-def thread_to_asyncio(impl, bounded, runs, title, target):
+def into_asyncio(side, bounded, runs, impl):
+    """One table per kind: a producer on `side` streams items into a
+    consumer task of the main thread's asyncio loop."""
+    check_side(side)
+    start, is_async, _ = SIDES[side]
     main_loop = asyncio.new_event_loop()
-    make, label = queue_factory(impl, bounded)
+    producer_loop = None
+    if side == "loop":
+        producer_loop = LoopThread()
+        start = producer_loop.producer
+    tables = []
+    for kind in kinds(bounded):
 
-    def ours(n):
-        q = make()
-        put = q.put if hasattr(q, "put") and not bounded and impl != "culsans" else q.green_put
+        def measure(make, close, producer, consumer):
+            def run(n):
+                q = make()
+                produce, consume = producer(q), consumer(q)
+                t0 = now()
+                join = start(produce, n)
+                main_loop.run_until_complete(consume(n))
+                join()
+                seconds = now() - t0
+                close(q)
+                return seconds
 
-        def producer():
-            for i in range(n):
-                put(i)
+            return run
 
-        async def consume():
-            get = q.async_get
-            for _ in range(n):
-                await get()
+        measures = {}
+        for queue_impl in implementations(impl, kind, main_loop, janus_too=side == "thread"):
+            if is_async:
+                producer = lambda q, i=queue_impl: async_producer(*i.async_put(q))  # noqa: E731
+            else:
+                producer = lambda q, i=queue_impl: green_producer(i.green_put(q))  # noqa: E731
+            consumer = lambda q, i=queue_impl: async_consumer(i.async_get(q))  # noqa: E731
+            measures[queue_impl.label] = measure(queue_impl.make, queue_impl.close, producer, consumer)
+        if bounded:
+            # queue.Queue of the same order, its waits in worker threads.
+            base = "queue.%s+executor" % kind.general
+            stdlib_cls = getattr(stdlib_queue, kind.general)
+            measures[base] = measure(
+                lambda: stdlib_cls(kind.maxsize),
+                lambda q: None,
+                lambda q: stdlib_full_put(side, q, producer_loop and producer_loop.loop),
+                lambda q: executor_consumer(q, main_loop),
+            )
+        else:
+            # asyncio's queue of the same order, fed through the loop.
+            base = "call_soon_threadsafe"
+            asyncio_cls = getattr(asyncio, kind.general)
 
-        return timed(producer, consume, lambda c: main_loop.run_until_complete(c()))
+            def base_producer(aq):
+                call, put_nowait = main_loop.call_soon_threadsafe, aq.put_nowait
+                if is_async:
 
-    def baseline(n):
-        aq = asyncio.Queue()
-        call = main_loop.call_soon_threadsafe
-        put_nowait = aq.put_nowait
+                    async def produce(n):
+                        for i in range(n):
+                            call(put_nowait, i)
 
-        def producer():
-            for i in range(n):
-                call(put_nowait, i)
+                    return produce
 
-        async def consume():
-            get = aq.get
-            for _ in range(n):
-                await get()
+                def produce(n):
+                    for i in range(n):
+                        call(put_nowait, i)
 
-        return timed(producer, consume, lambda c: main_loop.run_until_complete(c()))
+                return produce
 
-    base = "call_soon_threadsafe"
-    return [table(title, target, {label: ours, base: baseline}, runs, base)]
-
-
-@scenario(
-    "queue-thread-to-asyncio",
-    "Queue(maxsize=1024): a plain thread puts, an asyncio task gets",
-    ">= culsans in the same run (culsans ~2.5-3.6x, upstream ~0.15x)",
-)
-def queue_thread_to_asyncio(runs, impl):
-    return thread_to_asyncio(impl, True, runs, "thread -> asyncio, bounded", queue_thread_to_asyncio.target)
+            measures[base] = measure(
+                # made in the loop: asyncio.Queue binds its loop on 3.8 and 3.9
+                lambda: main_loop.run_until_complete(made(asyncio_cls)),
+                lambda q: None,
+                base_producer,
+                lambda aq: async_consumer(aq.get),
+            )
+        title = "%s -> asyncio, %s" % (side, kind.title)
+        tables.append(table(title, kind, TARGET, measures, runs, base))
+    return tables
 
 
-@scenario(
-    "simplequeue-thread-to-asyncio",
-    "SimpleQueue (culsans: unbounded Queue): a plain thread puts, an asyncio task gets",
-    ">= 7x (upstream ~7.05x)",
-)
-def simplequeue_thread_to_asyncio(runs, impl):
-    return thread_to_asyncio(impl, False, runs, "thread -> asyncio, simple", simplequeue_thread_to_asyncio.target)
+async def made(cls):
+    return cls()
 
 
-# -- an asyncio task puts, a plain thread gets -------------------------------------
+
+TARGET = ">= upstream and >= culsans in the same run"
 
 
-@scenario(
-    "queue-asyncio-to-thread",
-    "Queue(maxsize=1024): an asyncio task puts, a plain thread gets",
-    ">= culsans in the same run (culsans ~1.15x, upstream ~0.04x)",
-)
-def queue_asyncio_to_thread(runs, impl):
+def stream_scenarios(side, into):
+    """Register the bounded and the unbounded scenario of one direction."""
+    where = SIDES[side][2] if into == "asyncio" else "an asyncio task"
+    to = "an asyncio task of another thread" if into == "asyncio" else "a plain thread"
+    for bounded in (True, False):
+        name = "queue-%s-to-%s%s" % (side, "loop" if side == "loop" else into, "" if bounded else "-unbounded")
+        what = "%s(maxsize=%d; %d with --smoke) each" % ("/".join(BOUNDED_KINDS), MAXSIZE, SMOKE_MAXSIZE)
+        what = what if bounded else "/".join(UNBOUNDED_KINDS)
+        description = "%s: %s puts, %s gets" % (what, where, to)
+        if into == "asyncio":
+            func = lambda runs, impl, side=side, bounded=bounded: into_asyncio(side, bounded, runs, impl)  # noqa: E731
+        else:
+            func = lambda runs, impl, bounded=bounded: asyncio_to_thread(bounded, runs, impl)  # noqa: E731
+        scenario(name, description, TARGET)(func)
+
+
+# -- asyncio -> a plain thread ---------------------------------------------------------
+
+
+def asyncio_to_thread(bounded, runs, impl):
     main_loop = asyncio.new_event_loop()
-    make, label = queue_factory(impl, True)
+    tables = []
+    for kind in kinds(bounded):
 
-    def measure(make_queue, put_async, get_green):
-        def run(n):
-            q = make_queue()
-            def consumer():
-                get = get_green(q)
-                for _ in range(n):
-                    get()
+        def measure(make, close, producer, consumer):
+            def run(n):
+                q = make()
+                produce, consume = producer(q), consumer(q)
+                t0 = now()
+                join = in_thread(consume, n)
+                main_loop.run_until_complete(produce(n))
+                join()
+                seconds = now() - t0
+                close(q)
+                return seconds
 
-            async def produce():
-                put = put_async(q)
-                for i in range(n):
-                    await put(i)
+            return run
 
-            thread = threading.Thread(target=consumer)
-            t0 = perf_counter()
-            thread.start()
-            main_loop.run_until_complete(produce())
-            thread.join()
-            return perf_counter() - t0
-
-        return run
-
-    def stdlib_put(q):
-        # queue.Queue's put, made awaitable: the task calls it directly (it
-        # never blocks, the queue being unbounded).
-        put = q.put
-
-        async def aput(item):
-            put(item)
-
-        return aput
-
-    ours = measure(make, lambda q: q.async_put, lambda q: q.green_get)
-    baseline = measure(stdlib_queue.Queue, stdlib_put, lambda q: q.get)
-    base = "queue.Queue"
-    return [table("asyncio -> thread, bounded", queue_asyncio_to_thread.target, {label: ours, base: baseline}, runs, base)]
-
-
-# -- loop to loop ------------------------------------------------------------------
+        measures = {}
+        for queue_impl in implementations(impl, kind, main_loop, janus_too=True):
+            measures[queue_impl.label] = measure(
+                queue_impl.make,
+                queue_impl.close,
+                lambda q, i=queue_impl: async_producer(*i.async_put(q)),
+                lambda q, i=queue_impl: green_consumer(i.green_get(q)),
+            )
+        if bounded:
+            base = "queue.%s+executor" % kind.general
+            stdlib_cls = getattr(stdlib_queue, kind.general)
+            producer = lambda q: stdlib_full_put("loop", q, main_loop)  # noqa: E731
+        else:
+            # queue.SimpleQueue for a SimpleQueue (all in C), else the
+            # queue.Queue of the same order; the task's put never blocks.
+            stdlib_cls = stdlib_queue.SimpleQueue if kind.name == "SimpleQueue" else getattr(stdlib_queue, kind.general)
+            base = "queue.%s" % stdlib_cls.__name__
+            producer = lambda q: async_producer(q.put, False)  # noqa: E731
+        args = (kind.maxsize,) if bounded else ()
+        measures[base] = measure(lambda: stdlib_cls(*args), lambda q: None, producer, lambda q: green_consumer(q.get))
+        tables.append(table("asyncio -> thread, %s" % kind.title, kind, TARGET, measures, runs, base))
+    return tables
 
 
-@scenario(
-    "queue-loop-to-loop",
-    "Queue(maxsize=1024): an asyncio task in one thread puts, an asyncio task in another thread gets",
-    ">= culsans in the same run (culsans ~3.4x, upstream ~0.12x)",
-)
-def queue_loop_to_loop(runs, impl):
-    main_loop = asyncio.new_event_loop()
-    producer_loop = LoopThread()
-    make, label = queue_factory(impl, True)
 
-    def ours(n):
-        q = make()
-
-        async def produce():
-            put = q.async_put
-            for i in range(n):
-                await put(i)
-
-        async def consume():
-            get = q.async_get
-            for _ in range(n):
-                await get()
-
-        t0 = perf_counter()
-        done = producer_loop.run(produce())
-        main_loop.run_until_complete(consume())
-        done.result()
-        return perf_counter() - t0
-
-    def baseline(n):
-        aq = asyncio.Queue()
-        call = main_loop.call_soon_threadsafe
-        put_nowait = aq.put_nowait
-
-        async def produce():
-            for i in range(n):
-                call(put_nowait, i)
-
-        async def consume():
-            get = aq.get
-            for _ in range(n):
-                await get()
-
-        t0 = perf_counter()
-        done = producer_loop.run(produce())
-        main_loop.run_until_complete(consume())
-        done.result()
-        return perf_counter() - t0
-
-    base = "call_soon_threadsafe"
-    return [table("loop -> loop, bounded", queue_loop_to_loop.target, {label: ours, base: baseline}, runs, base)]
+for _side in ("thread", "loop", "trio", "gevent"):
+    stream_scenarios(_side, "asyncio")
+stream_scenarios("asyncio", "thread")
 
 
-# -- ping-pong ---------------------------------------------------------------------
+# -- ping-pong -------------------------------------------------------------------------
 
 
 @scenario(
     "queue-ping-pong",
-    "round trips thread <-> asyncio task through two SimpleQueues (culsans: unbounded Queues)",
-    ">= 1.0x the threading.Event + call_soon_threadsafe baseline",
+    "round trips plain thread <-> asyncio task through two SimpleQueues (culsans, janus: unbounded Queues)",
+    ">= 1.0x the threading.Event + call_soon_threadsafe baseline; >= upstream, culsans",
 )
 def queue_ping_pong(runs, impl):
     main_loop = asyncio.new_event_loop()
-    make, label = queue_factory(impl, False)
+    kind = Kind("SimpleQueue", False)
 
-    def ours(n):
-        ping, pong = make(), make()
-        if impl == "culsans":
-            send_ping, send_pong = ping.green_put, pong.put_nowait
-        else:
-            send_ping, send_pong = ping.put, pong.put
+    def measure(queue_impl):
+        def run(n):
+            ping, pong = queue_impl.make(), queue_impl.make()
+            send_ping, get_pong = queue_impl.green_put(ping), queue_impl.green_get(pong)
+            get_ping, (send_pong, awaited) = queue_impl.async_get(ping), queue_impl.async_put(pong)
+            assert not awaited  # a SimpleQueue's put, or put_nowait
 
-        def player():
-            get = pong.green_get
-            for i in range(n):
-                send_ping(i)
-                get()
+            def player():
+                for i in range(n):
+                    send_ping(i)
+                    get_pong()
 
-        async def echo():
-            get = ping.async_get
-            for _ in range(n):
-                send_pong(await get())
+            async def echo():
+                for _ in range(n):
+                    send_pong(await get_ping())
 
-        return timed(player, echo, lambda c: main_loop.run_until_complete(c()))
+            t0 = now()
+            join = in_thread(player)
+            main_loop.run_until_complete(echo())
+            join()
+            seconds = now() - t0
+            queue_impl.close(ping)
+            queue_impl.close(pong)
+            return seconds
+
+        return run
 
     def baseline(n):
-        there = asyncio.Event()
+        there = main_loop.run_until_complete(made(asyncio.Event))
         back = threading.Event()
         call = main_loop.call_soon_threadsafe
 
@@ -302,10 +284,16 @@ def queue_ping_pong(runs, impl):
                 there.clear()
                 back.set()
 
-        return timed(player, echo, lambda c: main_loop.run_until_complete(c()))
+        t0 = now()
+        join = in_thread(player)
+        main_loop.run_until_complete(echo())
+        join()
+        return now() - t0
 
+    measures = {i.label: measure(i) for i in implementations(impl, kind, main_loop, janus_too=True)}
     base = "Event+call_soon_threadsafe"
-    return [table("ping-pong round trip", queue_ping_pong.target, {label: ours, base: baseline}, runs, base)]
+    measures[base] = baseline
+    return [table("ping-pong round trip, thread <-> asyncio", kind, queue_ping_pong.target, measures, runs, base)]
 
 
 def main():
@@ -313,25 +301,50 @@ def main():
     parser.add_argument("scenario", choices=sorted(SCENARIOS))
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--impl", choices=("aiologic", "culsans"), default="aiologic")
+    parser.add_argument(
+        "--seconds", type=float, default=SETTINGS["seconds"], help="length of one measurement (default %(default)s)"
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="%d items per measurement (also BENCH_SMOKE=1)" % SMOKE_ITEMS
+    )
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default=os.environ.get("BENCH_CLOCK", "wall"),
+        help="wall time, or the process's CPU time (also BENCH_CLOCK=cpu)",
+    )
     args = parser.parse_args()
+    SETTINGS["seconds"] = args.seconds
+    SETTINGS["clock"] = args.clock
+    SETTINGS["smoke"] = args.smoke or os.environ.get("BENCH_SMOKE", "") not in ("", "0")
+    if SETTINGS["smoke"]:
+        SETTINGS["maxsize"] = SMOKE_MAXSIZE
     measured = "culsans" if args.impl == "culsans" else "aiologic"
     print("  measures:    %s (%s)" % (SCENARIOS[args.scenario].description, measured))
     print("  interpreter: %s %s" % (platform.python_implementation(), sys.version.replace("\n", " ")))
     print("  executable:  %s" % sys.executable)
     print("  aiologic:    %s (version %s)" % (aiologic.__file__, getattr(aiologic, "__version__", "?")))
-    if args.impl == "culsans":
-        import culsans
-
-        print("  culsans:     %s (version %s)" % (culsans.__file__, getattr(culsans, "__version__", "?")))
+    for name in ("culsans",) if args.impl == "culsans" else ("janus",):
+        module = optional(name)
+        if module is not None:
+            print("  %-12s %s (version %s)" % (name + ":", module.__file__, getattr(module, "__version__", "?")))
+    if args.clock != "wall":
+        print("  clock:       %s time" % args.clock)
+    if SETTINGS["smoke"]:
+        print("  size:        smoke (%d items per measurement, maxsize %d)" % (SMOKE_ITEMS, SMOKE_MAXSIZE))
     sys.stdout.flush()
-    tables = SCENARIOS[args.scenario](args.runs, args.impl)
     result = {
-        "tables": tables,
         "implementation": platform.python_implementation(),
         "python": sys.version.split()[0],
         "aiologic_file": aiologic.__file__,
         "aiologic_version": getattr(aiologic, "__version__", "?"),
     }
+    try:
+        result["tables"] = SCENARIOS[args.scenario](args.runs, args.impl)
+    except Skip as reason:
+        print("  skipped:     %s" % reason)
+        result["skipped"] = str(reason)
+        result["tables"] = []
     print("RESULT " + json.dumps(result))
 
 

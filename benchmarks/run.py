@@ -54,9 +54,15 @@ SCENARIOS = [
 QUEUE_WORKER = os.path.join(HERE, "queue_scenarios.py")
 QUEUE_SCENARIOS = [
     "queue-thread-to-asyncio",
+    "queue-thread-to-asyncio-unbounded",
     "queue-asyncio-to-thread",
+    "queue-asyncio-to-thread-unbounded",
     "queue-loop-to-loop",
-    "simplequeue-thread-to-asyncio",
+    "queue-loop-to-loop-unbounded",
+    "queue-trio-to-asyncio",
+    "queue-trio-to-asyncio-unbounded",
+    "queue-gevent-to-asyncio",
+    "queue-gevent-to-asyncio-unbounded",
     "queue-ping-pong",
 ]
 SCENARIOS = SCENARIOS + QUEUE_SCENARIOS

@@ -532,6 +532,40 @@ def test_many_threads_exactly_once(cls):
                 assert mine == sorted(mine)
 
 
+@pytest.mark.parametrize("maxsize", [40, 1024, 1500])
+@pytest.mark.parametrize("cls", BOUNDED)
+def test_places_conserved_by_a_stream(cls, maxsize):
+    """A thread streams items to an asyncio task of another thread through a
+    bounded queue, the two filling and draining it in turns: afterwards it
+    holds exactly `maxsize` free places, however they were cached, pooled
+    or handed to parked putters (maxsize below and above the number of
+    places a get may leave cached)."""
+    q = cls(maxsize=maxsize)
+    count = 4 * maxsize + 123
+    received = []
+
+    def producer():
+        for i in range(count):
+            q.green_put(i, timeout=10)
+
+    async def consumer():
+        for _ in range(count):
+            received.append(await q.async_get(timeout=10))
+
+    thread = threading.Thread(target=producer)
+    thread.start()
+    asyncio.run(consumer())
+    thread.join(30)
+    assert not thread.is_alive()
+    assert sorted(received) == list(range(count))
+    assert len(q) == 0 and q.waiting == 0
+    for i in range(maxsize):
+        q.green_put(i, blocking=False)
+    with pytest.raises(QueueFull):
+        q.green_put(-1, blocking=False)
+    assert sorted(serving_order(q)) == list(range(maxsize))
+
+
 # -- checkpoints ---------------------------------------------------------------------
 
 

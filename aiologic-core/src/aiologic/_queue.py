@@ -18,7 +18,7 @@ from .lowlevel import _libraries
 from .lowlevel._checkpoints import async_checkpoint_library, green_checkpoint_library
 from .lowlevel._libraries import current_async_library_tlocal
 from .lowlevel._validation import check_int, check_timeout
-from ._counts import CACHE_SIZE, Count
+from ._counts import Count
 from ._queue_base import NO_ITEMS, ItemQueue, QueueEmpty, QueueFull, heap, lifo, own_members
 from ._tokens import TokenPrimitive
 from ._waitqueue import TIMED_OUT
@@ -29,6 +29,14 @@ _T = TypeVar("_T")
 _Q = TypeVar("_Q", bound="Queue[Any]")
 
 _UNSET: Any = object()
+
+#: How many free places a get may leave in the count's cache (a list, where
+#: a put takes one with `list.pop()`), beyond `Count`'s own few dozen: the
+#: rest go to its integer, under its lock. A stream that fills and drains
+#: the queue would otherwise move every place past the first few dozen
+#: through that lock; with this many, a queue of up to 1024 places keeps
+#: them all in the list (8 bytes each).
+PLACES_CACHED = 1024
 
 
 @own_members
@@ -100,17 +108,26 @@ class Queue(ItemQueue[_T], TokenPrimitive):
             if excess.take():
                 return
             self._excess = None  # paid off for good: nothing adds to it
-        if self._putting:
-            self._give_back()  # to the oldest putter, if one is parked
-            return
+        putting = self._putting
+        if putting:
+            # Someone is between deciding to park and leaving. Only a parked
+            # putter takes the place from our hand (`_give_back`); one that
+            # was woken but has not run yet, the common case while the two
+            # sides stream, leaves it to the pool, as below.
+            holder = self._waiters
+            if holder and holder[0]._parked:
+                self._give_back()  # to the oldest putter
+                return
         room = self._room
         cache = room.cache
-        if len(cache) < CACHE_SIZE:
+        if len(cache) < PLACES_CACHED:
             cache.append(None)  # `Count.put`'s common case, inline
         else:
             room.put()
-        if self._putting:  # a putter parked meanwhile
-            self._recheck()
+        if putting:  # a putter may have parked meanwhile (`_recheck`'s test, inline)
+            holder = self._waiters
+            if holder and holder[0]._parked:
+                self._recheck()
 
     # -- put -------------------------------------------------------------------
 
@@ -148,7 +165,9 @@ class Queue(ItemQueue[_T], TokenPrimitive):
         # `_store_item`, inline.
         self._store(item)
         if self._getting:
-            self._hand_over()
+            holder = self._getters
+            if holder and holder[0]._parked:  # `_hand_over`'s test, inline
+                self._hand_over()
         if lib is not None:
             lib.backend.checkpoint_after()
 
@@ -186,7 +205,9 @@ class Queue(ItemQueue[_T], TokenPrimitive):
         # `_store_item`, inline.
         self._store(item)
         if self._getting:
-            self._hand_over()
+            holder = self._getters
+            if holder and holder[0]._parked:  # `_hand_over`'s test, inline
+                self._hand_over()
         if lib is not None:
             await lib.backend.checkpoint_after()
 

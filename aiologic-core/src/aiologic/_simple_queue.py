@@ -31,7 +31,12 @@ class SimpleQueue(ItemQueue[_T]):
         """Add an item (never blocks); a blocked getter gets it at once."""
         self._store(item)
         if self._getting:
-            self._hand_over()
+            # `_hand_over`'s test, inline: a getter that was woken but has
+            # not run yet (the common case while two sides stream) costs no
+            # call.
+            holder = self._getters
+            if holder and holder[0]._parked:
+                self._hand_over()
 
     def green_put(self, item: _T, *, blocking: bool = True, timeout: Optional[float] = None) -> None:
         """`put`, as a blocking call of the green side: never blocks, but
