@@ -189,7 +189,7 @@ def event_fanout_tasks(runs):
     labels = ("aiologic.Event", "asyncio.Event")
     tables = []
     try:
-        for n in by_scale((10, 20), (100, 1000), (100, 1000, 4000, 10000)):
+        for n in by_scale((10, 20), (100, 1000, 4000), (100, 1000, 4000, 10000)):
             samples = interleave({label: (lambda label=label: local_fanout_round(loop, label, n)) for label in labels},
                                  runs, warmup=1)
             tables.append({

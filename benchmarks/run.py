@@ -178,6 +178,8 @@ def run_worker(role, python, scenario, runs, scale, pythonpath=None, source=OUR_
     puts other sources of ours first."""
     env = dict(os.environ)
     env["AIOLOGIC_BENCH_SCALE"] = scale
+    if scale == "smoke":
+        env["BENCH_SMOKE"] = "1"  # the queue worker's own switch for tiny sizes
     if role in FOREIGN_ROLES or python != sys.executable:
         # `uv run` exports the project's environment; another interpreter
         # must see nothing of it.
@@ -193,9 +195,11 @@ def run_worker(role, python, scenario, runs, scale, pythonpath=None, source=OUR_
         if FOREIGN_ROLES.get(role):
             command += ["--impl", FOREIGN_ROLES[role]]
     try:
-        process = subprocess.run(command, env=env, stdout=subprocess.PIPE, universal_newlines=True, timeout=900)
+        # Only so that a hung process cannot stop the run for good.
+        timeout = {"smoke": 120, "default": 900, "full": 3600}[scale]
+        process = subprocess.run(command, env=env, stdout=subprocess.PIPE, universal_newlines=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        print("  %s process timed out on %s" % (role, scenario))
+        print("  %s process timed out on %s after %d s" % (role, scenario, timeout))
         return {"error": "timed out"}
     result = None
     for line in process.stdout.splitlines():
@@ -229,7 +233,10 @@ def ratio(mode, ours, base):
 def fmt(value, mode):
     unit, scale = UNITS[mode]
     value *= scale
-    return "%.1f" % value if value < 1000 else "%.0f" % value
+    if value >= 1000:
+        return "%.0f" % value
+    return "%.1f" % value if value >= 10 else "%.2f" % value if value >= 0.1 else "%.3f" % value
+
 
 def summarize(table):
     """Per implementation: median, min, max, and the ratio over the
@@ -396,6 +403,7 @@ def records_of(results):
                     "advantage_raw": their_med / record["ours"]["median"],
                     "advantage": their_rel / ours_rel,
                     "interpreter": "%s %s" % (result["implementation"], result["python"]),
+                    "role": role,
                 }
                 if "PyPy" in role or result["implementation"] != ours["implementation"]:
                     # Ours on another interpreter: its ratio to the baseline
@@ -455,7 +463,7 @@ def markdown(results, records):
             for alt in record["alternatives"]:
                 if alt["kind"] == "other interpreter":
                     lines.append("| `%s` | %s | %s (%s) | %s | %.2f× |" % (
-                        record["scenario"], record["title"], alt["interpreter"], alt["name"].split(" (")[-1][:-1],
+                        record["scenario"], record["title"], alt["interpreter"], alt["role"],
                         show(record, alt["median"]), alt["advantage"]))
     behind = [(r, a) for r in records for a in r.get("alternatives", ())
               if a["kind"] == "upstream" and min(a["advantage"], a["advantage_raw"]) < 1.0]
@@ -487,10 +495,11 @@ def plot(records, folder):
         height = 0.8 / max(1, len(alts))
         for i, alt in enumerate(alts):
             bars.append((y + (i - (len(alts) - 1) / 2) * height, alt["advantage"], alt["kind"], height))
-        ticks.append((y, "%s: %s" % (record["scenario"], record["title"][:55])))
+        title = record["title"] if len(record["title"]) <= 48 else record["title"][:46] + "..."
+        ticks.append((y, "%s: %s" % (record["scenario"], title)))
         y += 1
     written = []
-    fig, ax = plt.subplots(figsize=(11, 1.5 + 0.32 * len(rows)))
+    fig, ax = plt.subplots(figsize=(12, 1.5 + 0.32 * len(rows)))
     seen = set()
     for pos, value, kind, height in bars:
         ax.barh(pos, value, height=height * 0.95, color=colors.get(kind, "black"),
@@ -504,7 +513,8 @@ def plot(records, folder):
     ax.set_xlabel("ours' advantage: the other's median over ours (> 1: ours faster or smaller; log scale)")
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", which="both", alpha=0.3)
-    fig.tight_layout()
+    ax.set_title("ours' advantage over each alternative, per scenario", fontsize=10)
+    fig.subplots_adjust(left=0.42, right=0.98, top=1 - 0.5 / fig.get_figheight(), bottom=0.8 / fig.get_figheight())
     path = os.path.join(folder, "ratios.png")
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -634,7 +644,7 @@ def main():
         ensure_culsans(args.upstream_python)
         others.append(("upstream", args.upstream_python, None, OUR_SOURCE))
         others.append(("culsans", args.upstream_python, None, OUR_SOURCE))
-    if args.full and not args.smoke:
+    if args.full:  # with --smoke: tiny sizes, but PyPy too
         pypy = ensure_pypy()
         if pypy is None:
             print("no pypy3 on the PATH: PyPy skipped")
