@@ -483,6 +483,13 @@ def markdown(results, records):
             fmt(ours["min"], record["mode"]), fmt(ours["max"], record["mode"]),
             "<br>".join(cells["baseline"]), "<br>".join(cells["same process"]),
             "<br>".join(cells["upstream"]), "<br>".join(cells["culsans"])))
+    for record in records:
+        notes = record.get("notes")
+        if notes and "modules" in notes:
+            lines += ["", "`import aiologic` loads %d modules (%d of them aiologic's own); packages outside the "
+                      "standard library: %s." % (notes["modules"], notes["aiologic_modules"],
+                                                 ", ".join(p for p in notes["non_stdlib_packages"] if p != "aiologic")
+                                                 or "none")]
     others = [r for r in records if any(a["kind"] == "other interpreter" for a in r.get("alternatives", ()))]
     if others:
         lines += ["", "Ours on other interpreters, against the baseline measured there:", "",
