@@ -207,7 +207,7 @@ def run_worker(role, python, scenario, runs, scale, pythonpath=None, source=OUR_
             command += ["--impl", FOREIGN_ROLES[role]]
     try:
         # Only so that a hung process cannot stop the run for good.
-        timeout = {"smoke": 120, "default": 900, "full": 3600}[scale]
+        timeout = {"smoke": 120, "default": 900, "full": 1800}[scale]
         process = subprocess.run(command, env=env, stdout=subprocess.PIPE, universal_newlines=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         print("  %s process timed out on %s after %d s" % (role, scenario, timeout))

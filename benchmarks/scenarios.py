@@ -31,15 +31,15 @@ PYPY = platform.python_implementation() == "PyPy"
 # How big the scenarios are: "default" (the set run.py runs by default, in
 # well under 15 minutes with upstream and culsans), "full" (every size) or
 # "smoke" (tiny sizes, for the test that keeps the benchmarks from rotting:
-# the figures mean nothing). run.py passes it in the environment, so that
-# every worker, queue_scenarios.py included, sees the same.
+# the figures mean nothing). run.py passes it in the environment to every
+# worker (and, for smoke, BENCH_SMOKE=1, the queue worker's own switch).
 SCALE = os.environ.get("AIOLOGIC_BENCH_SCALE", "default")
 if SCALE not in ("smoke", "default", "full"):
     raise SystemExit("AIOLOGIC_BENCH_SCALE must be smoke, default or full, not %r" % SCALE)
 
 # Each throughput measurement aims at this much time for its slowest
 # implementation: long enough to dwarf timer and loop setup noise, short
-# enough for 2 x 9 measurements to fit the budget of a scenario.
+# enough for 2 x (7 + 2 warm-up) measurements to fit the budget of a scenario.
 TARGET_SECONDS = {"smoke": 0.002, "default": 0.1, "full": 0.2}[SCALE]
 
 
