@@ -17,6 +17,7 @@ import asyncio
 import gc
 import itertools
 import json
+import os
 import platform
 import sys
 import threading
@@ -27,10 +28,24 @@ import aiologic
 perf_counter = time.perf_counter
 PYPY = platform.python_implementation() == "PyPy"
 
+# How big the scenarios are: "default" (the set run.py runs by default, in
+# well under 15 minutes with upstream and culsans), "full" (every size) or
+# "smoke" (tiny sizes, for the test that keeps the benchmarks from rotting:
+# the figures mean nothing). run.py passes it in the environment to every
+# worker (and, for smoke, BENCH_SMOKE=1, the queue worker's own switch).
+SCALE = os.environ.get("AIOLOGIC_BENCH_SCALE", "default")
+if SCALE not in ("smoke", "default", "full"):
+    raise SystemExit("AIOLOGIC_BENCH_SCALE must be smoke, default or full, not %r" % SCALE)
+
 # Each throughput measurement aims at this much time for its slowest
 # implementation: long enough to dwarf timer and loop setup noise, short
-# enough for 2 x 9 measurements to fit the ~20 s budget of a scenario.
-TARGET_SECONDS = 0.2
+# enough for 2 x (7 + 2 warm-up) measurements to fit the budget of a scenario.
+TARGET_SECONDS = {"smoke": 0.002, "default": 0.1, "full": 0.2}[SCALE]
+
+
+def by_scale(smoke, default, full):
+    """The value for the current scale."""
+    return {"smoke": smoke, "default": default, "full": full}[SCALE]
 
 
 def header(scenario):
@@ -65,9 +80,10 @@ def interleave(measures, runs, warmup=2):
 def calibrate(measure, guess_ns=200):
     """The iteration count that makes one `measure(n)` last about
     TARGET_SECONDS, from a first guess refined by a short timed run."""
-    n = max(1000, int(TARGET_SECONDS * 1e9 / guess_ns / 10))
+    floor = 10 if SCALE == "smoke" else 1000
+    n = max(floor, int(TARGET_SECONDS * 1e9 / guess_ns / 10))
     seconds = max(measure(n) for _ in range(2))  # the second run is JIT-warm
-    return max(1000, int(n * TARGET_SECONDS / max(seconds, 1e-9)))
+    return max(floor, int(n * TARGET_SECONDS / max(seconds, 1e-9)))
 
 
 def fresh_loop(template, obj):
@@ -227,25 +243,57 @@ def semaphore_async(runs):
     return [throughput_table("async with sem: pass", "none set", impls, runs, ASYNC_LOOP, run_async)]
 
 
-def blocked_waiters(event):
-    """How many threads are blocked in `event.wait()`: aiologic says so
-    publicly; for threading.Event we read its condition's waiter list (a
-    stdlib internal, good enough for a benchmark)."""
-    if isinstance(event, threading.Event):
-        return len(event._cond._waiters)
-    return event.waiting
+class EventWaits:
+    """How a fan-out round waits on, counts and fires an event."""
+
+    @staticmethod
+    def wait(event):
+        event.wait()
+
+    @staticmethod
+    def blocked(event):
+        """How many threads are blocked in `event.wait()`: aiologic says so
+        publicly; for threading.Event we read its condition's waiter list (a
+        stdlib internal, good enough for a benchmark)."""
+        if isinstance(event, threading.Event):
+            return len(event._cond._waiters)
+        return event.waiting
+
+    @staticmethod
+    def fire(event):
+        event.set()
 
 
-def fanout(schedule, n):
-    """For each event factory in `schedule`, in order: block `n` threads in
-    `wait()` on a fresh event, then time from `set()` until the last of them
-    has returned. Returns the seconds of each round.
+class ConditionWaits:
+    """The same for a condition: `with cv: cv.wait()`, `with cv: cv.notify_all()`."""
+
+    @staticmethod
+    def wait(cv):
+        with cv:
+            cv.wait()
+
+    @staticmethod
+    def blocked(cv):
+        if isinstance(cv, threading.Condition):
+            return len(cv._waiters)  # a stdlib internal, as above
+        return cv.waiting
+
+    @staticmethod
+    def fire(cv):
+        with cv:
+            cv.notify_all()
+
+
+def fanout(schedule, n, waits=EventWaits):
+    """For each factory in `schedule`, in order: block `n` threads in
+    `waits.wait()` on a fresh object, then time from `waits.fire()` until the
+    last of them has returned. Returns the seconds of each round.
 
     The same `n` threads serve every round: starting 3000 threads costs
     about a second here, which would blow the time budget, and their exit
     (bookkeeping under the GIL) would run inside the timed window. Between
     rounds each thread parks on a raw lock instead, a C-level wait that costs
-    the same whichever event is measured.
+    the same whichever implementation is measured.
     """
     rounds = len(schedule)
     events = [make() for make in schedule]
@@ -256,10 +304,11 @@ def fanout(schedule, n):
     ends = [0.0] * rounds
     finished = [_locked() for _ in range(rounds)]  # released by the last one
     gates = [_locked() for _ in range(rounds)]  # released by the main thread
+    wait, blocked, fire = waits.wait, waits.blocked, waits.fire
 
     def waiter():
         for k in range(rounds):
-            events[k].wait()
+            wait(events[k])
             if next(arrivals[k]) == n - 1:
                 ends[k] = perf_counter()
                 finished[k].release()
@@ -274,19 +323,19 @@ def fanout(schedule, n):
     opened = 0  # gates released so far
     try:
         for k in range(rounds):
-            # Setting before every thread is blocked would time fewer
+            # Firing before every thread is blocked would time fewer
             # wake-ups than claimed.
             deadline = perf_counter() + 60
-            while blocked_waiters(events[k]) < n:
+            while blocked(events[k]) < n:
                 if perf_counter() > deadline:
-                    raise RuntimeError("%d of %d threads blocked" % (blocked_waiters(events[k]), n))
+                    raise RuntimeError("%d of %d threads blocked" % (blocked(events[k]), n))
                 time.sleep(0.001)
             # A waiter is counted just before it blocks: give the last ones
             # time to get there, so none is still running when we start.
             time.sleep(0.01)
             gc.collect()
             t0 = perf_counter()
-            events[k].set()
+            fire(events[k])
             # A generous bound, only so that a broken waiter cannot hang us.
             if not finished[k].acquire(timeout=300):
                 raise RuntimeError("the waiters of round %d did not all return" % k)
@@ -297,13 +346,46 @@ def fanout(schedule, n):
         # On an error, free every thread so that it exits. Only the gates of
         # rounds not run are still ours to open: the others may be held for
         # an instant by a thread passing through.
-        for event in events:
-            event.set()
+        for event in events[opened:]:
+            fire(event)
         for gate in gates[opened:]:
             gate.release()
         for thread in threads:
             thread.join()
     return seconds
+
+
+def fanout_tables(impls, runs, sizes, title, target, baseline, waits=EventWaits):
+    """One table per N in `sizes`: `fanout` over the factories `impls`
+    ({label: factory}), one unrecorded round of each first, then A B A B ..."""
+    # Thousands of threads with the default stack reserve (8 MiB) would
+    # reserve tens of GiB of address space; a waiter needs a few KiB.
+    threading.stack_size(256 * 1024)
+    before = threading.active_count()
+    tables = []
+    for n in sizes:
+        order = list(impls) * (1 + runs)
+        seconds = fanout([impls[label] for label in order], n, waits)
+        samples = {label: [] for label in impls}
+        for label, value in list(zip(order, seconds))[len(impls):]:
+            samples[label].append(value)
+        tables.append({
+            "title": title % n,
+            "n": n,
+            "mode": "time",
+            "target": target,
+            "baseline": baseline,
+            "samples": samples,
+        })
+        # Not a timing check: a leaked thread would skew every later run.
+        if threading.active_count() != before:
+            raise RuntimeError("threads leaked: %d alive" % threading.active_count())
+    return tables
+
+
+# Thread fan-outs stop at 4000 threads, also in --full; the asyncio fan-outs
+# go on to 10 000 tasks there.
+FANOUT_SIZES = {"smoke": (10, 20), "default": (100, 1000, 4000), "full": (100, 1000, 4000)}
 
 
 def _locked():
@@ -314,31 +396,9 @@ def _locked():
 
 @scenario("event-fanout", "time from Event.set() until the last of N blocked threads returned")
 def event_fanout(runs):
-    # 3000 threads with the default stack reserve (8 MiB) would reserve 24 GiB
-    # of address space; a waiter needs a few KiB.
-    threading.stack_size(256 * 1024)
-    before = threading.active_count()
     impls = {"aiologic.Event": aiologic.Event, "threading.Event": threading.Event}
-    tables = []
-    for n in (1000, 3000):
-        # One unrecorded round of each first, then A B A B ...
-        order = list(impls) * (1 + runs)
-        seconds = fanout([impls[label] for label in order], n)
-        samples = {label: [] for label in impls}
-        for label, value in list(zip(order, seconds))[len(impls):]:
-            samples[label].append(value)
-        tables.append({
-            "title": "set() -> last of N=%d waiters returned" % n,
-            "n": n,
-            "mode": "time",
-            "target": "ours <= 1.0x threading.Event, linear in N",
-            "baseline": "threading.Event",
-            "samples": samples,
-        })
-        # Not a timing check: a leaked thread would skew every later run.
-        if threading.active_count() != before:
-            raise RuntimeError("threads leaked: %d alive" % threading.active_count())
-    return tables
+    return fanout_tables(impls, runs, FANOUT_SIZES[SCALE], "set() -> last of N=%d thread waiters returned",
+                         "ours <= 1.0x threading.Event, linear in N", "threading.Event")
 
 
 class LoopThread:
@@ -413,7 +473,7 @@ def event_fanout_async(runs):
     runner = LoopThread()
     tables = []
     try:
-        for n in (100, 1000, 10000):
+        for n in by_scale((10, 20), (100, 1000, 4000), (100, 1000, 4000, 10000)):
             order = list(ASYNC_EVENTS) * (1 + runs)
             seconds = [async_fanout_round(runner, label, n) for label in order]
             samples = {label: [] for label in ASYNC_EVENTS}
@@ -432,9 +492,9 @@ def event_fanout_async(runs):
     return tables
 
 
-def contended_round(impl, tasks, iterations):
-    """Two threads, each running an event loop with `tasks` tasks that each
-    take the lock `iterations` times: seconds for all of it."""
+def contended_round(impl, threads_count, tasks, iterations):
+    """`threads_count` threads, each running an event loop with `tasks` tasks
+    that each take the lock `iterations` times: seconds for all of it."""
     if impl == "aiologic.Lock":
         lock = aiologic.Lock()
 
@@ -458,8 +518,8 @@ def contended_round(impl, tasks, iterations):
     async def main():
         await asyncio.gather(*(body() for _ in range(tasks)))
 
-    start = threading.Barrier(3)
-    threads = [threading.Thread(target=lambda: (start.wait(), asyncio.run(main()))) for _ in range(2)]
+    start = threading.Barrier(threads_count + 1)
+    threads = [threading.Thread(target=lambda: (start.wait(), asyncio.run(main()))) for _ in range(threads_count)]
     for thread in threads:
         thread.start()
     start.wait()
@@ -469,25 +529,35 @@ def contended_round(impl, tasks, iterations):
     return perf_counter() - t0
 
 
-@scenario("lock-contended-loops", "a Lock shared by two threads, each running an asyncio loop of 4 tasks")
+@scenario("lock-contended-loops", "a Lock shared by 2 and by 8 threads, each running an asyncio loop of 4 tasks")
 def lock_contended_loops(runs):
-    tasks, iterations = 4, 500
+    tasks = 4
     impls = ("aiologic.Lock", "threading.Lock via run_in_executor")
-    samples = interleave({impl: (lambda impl=impl: contended_round(impl, tasks, iterations)) for impl in impls}, runs)
-    acquisitions = 2 * tasks * iterations
-    return [{
-        "title": "contended lock, 2 threads x 1 loop x %d tasks" % tasks,
-        "mode": "throughput",
-        "target": "ours >= upstream in the same run",
-        "baseline": impls[-1],
-        "iterations": acquisitions,
-        "samples": {label: [s / acquisitions for s in values] for label, values in samples.items()},
-    }]
+    tables = []
+    for threads_count in (2, 8):
+        iterations = by_scale(3, 500 // threads_count, 1000 // threads_count)
+        samples = interleave(
+            {impl: (lambda impl=impl: contended_round(impl, threads_count, tasks, iterations)) for impl in impls},
+            runs,
+            warmup=1,
+        )
+        acquisitions = threads_count * tasks * iterations
+        tables.append({
+            "title": "contended lock, %d threads x 1 loop x %d tasks" % (threads_count, tasks),
+            "mode": "throughput",
+            "target": "ours >= upstream in the same run",
+            "baseline": impls[-1],
+            "iterations": acquisitions,
+            "samples": {label: [s / acquisitions for s in values] for label, values in samples.items()},
+        })
+    return tables
 
 
-def bytes_per_blocked_waiter(make_lock, acquire, count=1000):
+def bytes_per_blocked_waiter(make_lock, acquire, count=None):
     """tracemalloc growth per task blocked on a held lock (task included)."""
     import tracemalloc
+
+    count = count or by_scale(20, 1000, 1000)
 
     async def main():
         lock = make_lock()
@@ -514,7 +584,45 @@ def bytes_per_blocked_waiter(make_lock, acquire, count=1000):
     return asyncio.run(main())
 
 
-@scenario("waiter-memory", "tracemalloc growth per asyncio task blocked on a held lock, task included (CPython only)")
+def bytes_per_blocked_thread(make_lock, acquire, release, count=None):
+    """tracemalloc growth per thread blocked on a held lock, its Thread object
+    included (thread stacks are not Python allocations and are not traced)."""
+    import tracemalloc
+
+    count = count or by_scale(5, 200, 500)
+    threading.stack_size(256 * 1024)
+    lock = make_lock()
+    acquire(lock)
+    waiting = [0]
+    counter = threading.Lock()
+
+    def waiter():
+        with counter:
+            waiting[0] += 1
+        acquire(lock)
+        release(lock)
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        threads = [threading.Thread(target=waiter, daemon=True) for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        deadline = perf_counter() + 60
+        while waiting[0] < count and perf_counter() < deadline:
+            time.sleep(0.001)
+        time.sleep(0.02)  # the last ones get from the count to their wait
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+        release(lock)
+        for thread in threads:
+            thread.join()
+    return grown / count
+
+
+@scenario("waiter-memory", "tracemalloc growth per task or thread blocked on a held lock, itself included (CPython only)")
 def waiter_memory(runs):
     if PYPY:
         return {"skipped": "tracemalloc does not trace allocations on PyPy"}
@@ -522,18 +630,32 @@ def waiter_memory(runs):
         "aiologic.Lock": lambda: bytes_per_blocked_waiter(aiologic.Lock, lambda lock: lock.async_acquire()),
         "asyncio.Lock": lambda: bytes_per_blocked_waiter(asyncio.Lock, lambda lock: lock.acquire()),
     }
+    threads = {
+        "aiologic.Lock": lambda: bytes_per_blocked_thread(
+            aiologic.Lock, lambda lock: lock.green_acquire(), lambda lock: lock.green_release()),
+        "threading.Lock": lambda: bytes_per_blocked_thread(
+            threading.Lock, lambda lock: lock.acquire(), lambda lock: lock.release()),
+    }
     return [{
         "title": "bytes per blocked async lock waiter",
         "mode": "memory",
         "target": "ours <= 2000 B",
         "baseline": "asyncio.Lock",
         "samples": interleave(measures, runs, warmup=0),
+    }, {
+        "title": "bytes per blocked thread lock waiter",
+        "mode": "memory",
+        "target": "none set",
+        "baseline": "threading.Lock",
+        "samples": interleave(threads, runs, warmup=0),
     }]
 
 
-def bytes_per_object(factory, count=10000):
+def bytes_per_object(factory, count=None):
     """tracemalloc growth over `count` fresh instances, per instance."""
     import tracemalloc
+
+    count = count or by_scale(100, 10000, 10000)
 
     objects = [None] * count  # allocated before the baseline: not counted
     factory()  # a first instance may fill one-time caches
@@ -549,26 +671,41 @@ def bytes_per_object(factory, count=10000):
     return grown / count
 
 
-@scenario("lock-memory", "tracemalloc growth per instance over 10 000 fresh instances (CPython only)")
+@scenario("lock-memory", "tracemalloc growth per instance over 10 000 fresh instances of every primitive (CPython only)")
 def lock_memory(runs):
     if PYPY:
         return {"skipped": "tracemalloc does not trace allocations on PyPy"}
+    import queue
+
+    # (title, ours, label of the twin, twin, target); the capacity limiters
+    # have no standard-library twin: a bounded semaphore is the nearest.
     pairs = [
-        ("Lock", aiologic.Lock, threading.Lock, "ours <= 200 B per lock"),
-        ("Event", aiologic.Event, threading.Event, "none set"),
-        ("Semaphore", lambda: aiologic.Semaphore(1), lambda: threading.Semaphore(1), "none set"),
+        ("Lock", aiologic.Lock, "threading.Lock", threading.Lock, "ours <= 200 B per lock"),
+        ("RLock", aiologic.RLock, "threading.RLock", threading.RLock, "none set"),
+        ("Semaphore(1)", lambda: aiologic.Semaphore(1), "threading.Semaphore", lambda: threading.Semaphore(1), "none set"),
+        ("BoundedSemaphore(2)", lambda: aiologic.BoundedSemaphore(2), "threading.BoundedSemaphore",
+         lambda: threading.BoundedSemaphore(2), "none set"),
+        ("CapacityLimiter(2)", lambda: aiologic.CapacityLimiter(2), "threading.BoundedSemaphore",
+         lambda: threading.BoundedSemaphore(2), "none set"),
+        ("RCapacityLimiter(2)", lambda: aiologic.RCapacityLimiter(2), "threading.BoundedSemaphore",
+         lambda: threading.BoundedSemaphore(2), "none set"),
+        ("Event", aiologic.Event, "threading.Event", threading.Event, "none set"),
+        ("Condition", aiologic.Condition, "threading.Condition", threading.Condition, "none set"),
+        ("Barrier(2)", lambda: aiologic.Barrier(2), "threading.Barrier", lambda: threading.Barrier(2), "none set"),
+        ("Queue(16)", lambda: aiologic.Queue(16), "queue.Queue", lambda: queue.Queue(16), "none set"),
+        ("SimpleQueue", aiologic.SimpleQueue, "queue.SimpleQueue", queue.SimpleQueue, "none set"),
     ]
     tables = []
-    for name, ours, stdlib, target in pairs:
+    for name, ours, twin_label, twin, target in pairs:
         measures = {
-            "aiologic." + name: lambda f=ours: bytes_per_object(f),
-            "threading." + name: lambda f=stdlib: bytes_per_object(f),
+            "aiologic." + name.split("(")[0]: lambda f=ours: bytes_per_object(f),
+            twin_label: lambda f=twin: bytes_per_object(f),
         }
         tables.append({
             "title": "bytes per %s" % name,
             "mode": "memory",
             "target": target,
-            "baseline": "threading." + name,
+            "baseline": twin_label,
             "samples": interleave(measures, runs, warmup=0),
         })
     return tables
