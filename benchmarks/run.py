@@ -627,14 +627,15 @@ The suite, its method and every scenario are described in
 `benchmarks/README.md`; to regenerate this page:
 
 ```sh
-uv run --group bench python benchmarks/run.py
+python3 scripts/dev.py bench    # = uv run --group bench python benchmarks/run.py
 ```
 
 Each scenario runs in fresh processes, the implementations interleaved
-(A B A B ...) inside each, medians of several runs. The machine these
-figures come from was shared with other work while they were measured:
-single figures move by ±30 % between runs, so compare ratios of one run, not
-figures across pages or machines.
+(A B A B ...) inside each, medians of several runs. The machine, its load
+average at the start and the end of the run, the interpreter and the commit
+are given below. Single figures move by up to ±30 % between runs on a
+2-core machine, so compare the ratios of one run, not figures across pages
+or machines.
 
 """
 

@@ -8,6 +8,7 @@
         # PYTHON is a version (3.8, 3.13: pyenv's build if there is one),
         # pypy3 (Debian: apt-get install -y pypy3 pypy3-venv) or a path
     python3 scripts/dev.py lint [ARGS...]     # mypy --strict over every distribution
+    python3 scripts/dev.py bench [ARGS...]    # benchmarks/run.py ARGS (tables, plots, docs/performance.md)
     python3 scripts/dev.py docs [ARGS...]     # the documentation site, docs/_build/html
         # (Sphinx, warnings are errors; in .venv-docs/ on CPython 3.11+)
     python3 scripts/dev.py minversions [ARGS...]
@@ -209,6 +210,21 @@ def cmd_lint(args: List[str]) -> int:
         code = run([uv, "run", "--no-sync", "mypy", *args], env=uv_env(MAIN_ENV), check=False)
         if code:
             raise Failed("mypy found problems", code)
+    return 0
+
+
+def cmd_bench(args: List[str]) -> int:
+    """benchmarks/run.py ARGS in .venv with the bench group (matplotlib,
+    anyio, janus); uv on PATH for the throwaway upstream environment."""
+    uv = find_uv()
+    with stage("sync .venv (with the bench group)"):
+        run([uv, *SYNC_ARGS, "--group", "bench", "--frozen", "--python", sys.executable], env=uv_env(MAIN_ENV))
+    env = uv_env(MAIN_ENV)
+    env["PATH"] = os.pathsep.join([str(Path(uv).resolve().parent), env.get("PATH", "")])
+    with stage("benchmarks/run.py"):
+        code = run([uv, "run", "--no-sync", "python", str(ROOT / "benchmarks" / "run.py"), *args], env=env, check=False)
+        if code:
+            raise Failed("the benchmark run failed", code)
     return 0
 
 
@@ -461,6 +477,7 @@ COMMANDS = {
     "lint": cmd_lint,
     "minversions": cmd_minversions,
     "docs": cmd_docs,
+    "bench": cmd_bench,
 }
 
 
