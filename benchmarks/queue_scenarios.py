@@ -74,6 +74,30 @@ def scenario(name, description, target):
     return register
 
 
+def streaming(main_loop, start, producer_side):
+    """`measure(make, close, producer, consumer)` for one direction: the
+    measure `run(n)` moves n items through a fresh queue, the producer (or,
+    with `producer_side` False, the consumer) started elsewhere by
+    `start(func, n)`, the other side run in `main_loop`; returns seconds."""
+
+    def measure(make, close, producer, consumer):
+        def run(n):
+            q = make()
+            produce, consume = producer(q), consumer(q)
+            elsewhere, here = (produce, consume) if producer_side else (consume, produce)
+            t0 = now()
+            join = start(elsewhere, n)
+            main_loop.run_until_complete(here(n))
+            join()
+            seconds = now() - t0
+            close(q)
+            return seconds
+
+        return run
+
+    return measure
+
+
 def into_asyncio(side, bounded, runs, impl):
     """One table per kind: a producer on `side` streams items into a
     consumer task of the main thread's asyncio loop."""
@@ -84,23 +108,9 @@ def into_asyncio(side, bounded, runs, impl):
     if side == "loop":
         producer_loop = LoopThread()
         start = producer_loop.producer
+    measure = streaming(main_loop, start, producer_side=True)
     tables = []
     for kind in kinds(bounded):
-
-        def measure(make, close, producer, consumer):
-            def run(n):
-                q = make()
-                produce, consume = producer(q), consumer(q)
-                t0 = now()
-                join = start(produce, n)
-                main_loop.run_until_complete(consume(n))
-                join()
-                seconds = now() - t0
-                close(q)
-                return seconds
-
-            return run
-
         measures = {}
         for queue_impl in implementations(impl, kind, main_loop, janus_too=side == "thread"):
             if is_async:
@@ -181,23 +191,9 @@ def stream_scenarios(side, into):
 
 def asyncio_to_thread(bounded, runs, impl):
     main_loop = asyncio.new_event_loop()
+    measure = streaming(main_loop, in_thread, producer_side=False)
     tables = []
     for kind in kinds(bounded):
-
-        def measure(make, close, producer, consumer):
-            def run(n):
-                q = make()
-                produce, consume = producer(q), consumer(q)
-                t0 = now()
-                join = in_thread(consume, n)
-                main_loop.run_until_complete(produce(n))
-                join()
-                seconds = now() - t0
-                close(q)
-                return seconds
-
-            return run
-
         measures = {}
         for queue_impl in implementations(impl, kind, main_loop, janus_too=True):
             measures[queue_impl.label] = measure(
